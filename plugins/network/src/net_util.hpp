@@ -1,0 +1,2 @@
+// Shared helpers of the network checks (being written).
+#pragma once
