@@ -1,0 +1,210 @@
+// triage/testing.hpp — run a check in-process from your own unit tests, with
+// no Triage core: give params and a timeout, get back everything the check
+// reported (status, summary, metrics, findings, attributes, error).
+//
+//   auto r = triage::testing::run<MyCheck>({{"target", "127.0.0.1:8080"}});
+//   REQUIRE(r.status() == triage::Status::ok);
+//   REQUIRE(r.metric("latency_ms") != nullptr);
+//
+// Thresholds are the core's job and are not applied here; status() combines
+// the check's own status, its findings and its error the way the core does.
+#ifndef TRIAGE_TESTING_HPP
+#define TRIAGE_TESTING_HPP
+
+#include <triage/plugin.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace triage {
+inline namespace v1 {
+namespace testing {
+
+struct Metric {
+  std::string name;
+  double value = 0;
+  std::string unit;
+  std::string default_warning;
+  std::string default_critical;
+};
+
+struct Finding {
+  Severity severity = Severity::info;
+  std::string title;
+  std::string detail;
+  std::string remediation;
+};
+
+// Everything one run of a check reported.
+struct Result {
+  triage_rc rc = TRIAGE_RC_OK;
+  std::optional<Status> reported_status;
+  std::string summary;
+  std::vector<Metric> metrics;
+  std::vector<Finding> findings;
+  std::map<std::string, std::string> attributes;
+  std::string error;
+  std::vector<std::string> logs;
+
+  // The status the core would give before thresholds: unknown on an error,
+  // else the worst of the reported status and the findings' severities.
+  Status status() const {
+    if (rc != TRIAGE_RC_OK || !error.empty()) return Status::unknown;
+    int worst = reported_status ? static_cast<int>(*reported_status) : 0;
+    for (const auto& f : findings) worst = std::max(worst, static_cast<int>(f.severity));
+    return static_cast<Status>(worst);
+  }
+
+  const Metric* metric(std::string_view name) const {
+    for (const auto& m : metrics)
+      if (m.name == name) return &m;
+    return nullptr;
+  }
+
+  // First finding of this severity whose title contains `text`, or nullptr.
+  const Finding* finding(Severity severity, std::string_view text = {}) const {
+    for (const auto& f : findings)
+      if (f.severity == severity && f.title.find(text) != std::string::npos) return &f;
+    return nullptr;
+  }
+};
+
+struct Options {
+  std::chrono::milliseconds timeout{5000};
+  // Set to true (from another thread) to cancel the running check.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+namespace detail {
+
+struct Recorder {
+  std::mutex mutex;
+  Result result;
+  std::chrono::steady_clock::time_point deadline;
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+inline Recorder& rec(triage_check_ctx ctx) { return *reinterpret_cast<Recorder*>(ctx); }
+inline std::string str(const char* p, std::uint64_t n) {
+  return p == nullptr ? std::string() : std::string(p, static_cast<std::size_t>(n));
+}
+
+inline triage_rc set_status(triage_check_ctx ctx, std::int32_t status, const char* s,
+                            std::uint64_t n) {
+  if (ctx == nullptr || status < TRIAGE_STATUS_OK || status > TRIAGE_STATUS_UNKNOWN)
+    return TRIAGE_RC_INVALID_ARGUMENT;
+  std::lock_guard lock(rec(ctx).mutex);
+  rec(ctx).result.reported_status = static_cast<Status>(status);
+  rec(ctx).result.summary = str(s, n);
+  return TRIAGE_RC_OK;
+}
+
+inline triage_rc emit_metric(triage_check_ctx ctx, const triage_metric* m) {
+  if (ctx == nullptr || m == nullptr || m->struct_size < sizeof(triage_metric))
+    return TRIAGE_RC_INVALID_ARGUMENT;
+  std::lock_guard lock(rec(ctx).mutex);
+  rec(ctx).result.metrics.push_back({str(m->name, m->name_len), m->value,
+                                     str(m->unit, m->unit_len),
+                                     str(m->default_warning, m->default_warning_len),
+                                     str(m->default_critical, m->default_critical_len)});
+  return TRIAGE_RC_OK;
+}
+
+inline triage_rc add_finding(triage_check_ctx ctx, const triage_finding* f) {
+  if (ctx == nullptr || f == nullptr || f->struct_size < sizeof(triage_finding) ||
+      f->severity < TRIAGE_SEVERITY_INFO || f->severity > TRIAGE_SEVERITY_CRITICAL)
+    return TRIAGE_RC_INVALID_ARGUMENT;
+  std::lock_guard lock(rec(ctx).mutex);
+  rec(ctx).result.findings.push_back({static_cast<Severity>(f->severity),
+                                      str(f->title, f->title_len), str(f->detail, f->detail_len),
+                                      str(f->remediation, f->remediation_len)});
+  return TRIAGE_RC_OK;
+}
+
+inline triage_rc set_attribute(triage_check_ctx ctx, const char* k, std::uint64_t kn,
+                               const char* v, std::uint64_t vn) {
+  if (ctx == nullptr) return TRIAGE_RC_INVALID_ARGUMENT;
+  std::lock_guard lock(rec(ctx).mutex);
+  rec(ctx).result.attributes[str(k, kn)] = str(v, vn);
+  return TRIAGE_RC_OK;
+}
+
+inline triage_rc log(triage_check_ctx ctx, std::int32_t, const char* m, std::uint64_t n) {
+  if (ctx == nullptr) return TRIAGE_RC_OK;
+  std::lock_guard lock(rec(ctx).mutex);
+  rec(ctx).result.logs.push_back(str(m, n));
+  return TRIAGE_RC_OK;
+}
+
+inline std::int32_t is_cancelled(triage_check_ctx ctx) {
+  if (ctx == nullptr) return 0;
+  const auto& r = rec(ctx);
+  if (r.cancel != nullptr && r.cancel->load()) return 1;
+  return std::chrono::steady_clock::now() >= r.deadline ? 1 : 0;
+}
+
+inline triage_rc get_deadline(triage_check_ctx ctx, std::int64_t* out) {
+  if (ctx == nullptr || out == nullptr) return TRIAGE_RC_INVALID_ARGUMENT;
+  *out = std::chrono::duration_cast<std::chrono::nanoseconds>(
+             rec(ctx).deadline.time_since_epoch())
+             .count();
+  return TRIAGE_RC_OK;
+}
+
+inline triage_rc set_error(triage_check_ctx ctx, const char* m, std::uint64_t n) {
+  if (ctx == nullptr) return TRIAGE_RC_INVALID_ARGUMENT;
+  std::lock_guard lock(rec(ctx).mutex);
+  rec(ctx).result.error = str(m, n);
+  return TRIAGE_RC_OK;
+}
+
+inline const triage_host_api* host_api() {
+  static const triage_host_api api{sizeof(triage_host_api),
+                                   TRIAGE_ABI_MAJOR,
+                                   TRIAGE_ABI_MINOR,
+                                   0,
+                                   "testing",
+                                   &set_status,
+                                   &emit_metric,
+                                   &add_finding,
+                                   &set_attribute,
+                                   &log,
+                                   &is_cancelled,
+                                   &get_deadline,
+                                   &set_error};
+  return &api;
+}
+
+}  // namespace detail
+
+// Runs a check type (as a plugin registered it) once, in this thread.
+inline Result run(const triage_check_type& type, const nlohmann::json& params,
+                  Options options = {}) {
+  detail::Recorder recorder;
+  recorder.deadline = std::chrono::steady_clock::now() + options.timeout;
+  recorder.cancel = options.cancel;
+  const std::string text = params.dump();
+  auto* ctx = reinterpret_cast<triage_check_ctx>(&recorder);
+  recorder.result.rc =
+      type.run(detail::host_api(), ctx, text.data(), text.size(), type.user_data);
+  return std::move(recorder.result);
+}
+
+// Runs a check class written with the C++ wrapper once, in this thread.
+template <class Check>
+Result run(const nlohmann::json& params, Options options = {}) {
+  return run(*triage::detail::check_type<Check>(), params, options);
+}
+
+}  // namespace testing
+}  // namespace v1
+}  // namespace triage
+
+#endif  // TRIAGE_TESTING_HPP

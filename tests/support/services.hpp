@@ -1,0 +1,138 @@
+// Real services for tests, started on loopback high ports and stopped (killed
+// and reaped) when the fixture object is destroyed. Nothing here is a mock:
+// nginx and dnsmasq are the Debian binaries, certificates are made by the
+// openssl CLI at test time. Processes are started with posix_spawn, never a shell.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace triage::test {
+
+// A folder under $TMPDIR removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A child process (argv[0] is looked up in PATH and /usr/sbin); stdout and
+// stderr go to log_file when given. The destructor sends SIGTERM, then SIGKILL
+// after a grace period, and reaps it.
+class Process {
+ public:
+  explicit Process(std::vector<std::string> argv, std::filesystem::path log_file = {});
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  pid_t pid() const { return pid_; }
+  bool running() const;
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Runs a command to completion (no shell) and returns its exit status;
+// throws std::runtime_error when it cannot be started.
+int run_command(const std::vector<std::string>& argv, const std::filesystem::path& log_file = {});
+
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+std::uint16_t free_port();
+
+// Polls until something accepts TCP connections on 127.0.0.1:port or the
+// timeout passes (a readiness wait, not a sleep to pass). Returns false on timeout.
+bool wait_for_tcp(std::uint16_t port, std::chrono::milliseconds timeout);
+
+// Certificates made by `openssl` in dir: a test CA, and leaf certificates signed
+// by it for "localhost" + IP 127.0.0.1 (valid for a year), an expired one
+// (same names), and one for the wrong host ("wrong.example" only).
+struct Certs {
+  std::filesystem::path ca;  // PEM, the CA certificate to trust
+  std::filesystem::path valid_cert, valid_key;
+  std::filesystem::path expired_cert, expired_key;
+  std::filesystem::path wrong_host_cert, wrong_host_key;
+};
+Certs make_certs(const std::filesystem::path& dir);
+
+// nginx on loopback with four servers:
+//   http_port()       plain HTTP
+//   https_port()      TLS with the valid certificate
+//   expired_port()    TLS with the expired certificate
+//   wrong_host_port() TLS with the certificate for "wrong.example"
+// Every server serves the same locations:
+//   /             200 text/plain "triage ok\n"
+//   /health       200 application/json {"status":"up","version":"1.2.3","checks":{"db":"ok"}}
+//   /status/404   404      /status/500   500      /status/503   503
+//   /redirect     302 to /health
+//   /echo-header  200, body is the value of the request's X-Triage-Test header
+class Nginx {
+ public:
+  Nginx();
+  ~Nginx();
+  std::uint16_t http_port() const { return http_port_; }
+  std::uint16_t https_port() const { return https_port_; }
+  std::uint16_t expired_port() const { return expired_port_; }
+  std::uint16_t wrong_host_port() const { return wrong_host_port_; }
+  const Certs& certs() const { return certs_; }
+  // "http://127.0.0.1:<http_port><path>"
+  std::string http_url(const std::string& path) const;
+  // "https://localhost:<https_port><path>"
+  std::string https_url(const std::string& path) const;
+
+ private:
+  TempDir dir_;
+  Certs certs_;
+  std::uint16_t http_port_ = 0, https_port_ = 0, expired_port_ = 0, wrong_host_port_ = 0;
+  std::vector<std::unique_ptr<Process>> processes_;
+};
+
+// A TCP listener on 127.0.0.1 that completes handshakes (the kernel's backlog)
+// but never reads or answers: connections and requests to it time out.
+class Blackhole {
+ public:
+  Blackhole();
+  ~Blackhole();
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+// dnsmasq on 127.0.0.1:<port()> (UDP and TCP), authoritative for triage.test:
+//   api.triage.test      A     10.0.0.5
+//   multi.triage.test    A     10.0.0.6 and 10.0.0.7
+//   v6.triage.test       AAAA  fd00::5
+//   alias.triage.test    CNAME api.triage.test
+//   txt.triage.test      TXT   "v=triage1"
+//   triage.test          MX    10 mail.triage.test
+//   any other name under triage.test: NXDOMAIN
+//   any name under fail.test: SERVFAIL (forwarded to a dead upstream)
+// Nothing is forwarded to the machine's real resolvers.
+class Dnsmasq {
+ public:
+  Dnsmasq();
+  ~Dnsmasq();
+  std::uint16_t port() const { return port_; }
+  // "127.0.0.1:<port>"
+  std::string server() const;
+
+ private:
+  TempDir dir_;
+  std::uint16_t port_ = 0;
+  std::vector<std::unique_ptr<Process>> processes_;
+};
+
+}  // namespace triage::test
