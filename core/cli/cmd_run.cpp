@@ -1,0 +1,160 @@
+// `triage run`: load config and plugins, run the checks, write the report.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "commands.hpp"
+#include "options.hpp"
+#include "triage/core/atomic_file.hpp"
+#include "triage/core/duration.hpp"
+#include "triage/core/report.hpp"
+#include "triage/core/selection.hpp"
+
+namespace triage::cli {
+
+namespace {
+
+constexpr const char* kHelp = R"(Usage: triage run [options]
+
+Runs the checks of a config (or, without --config, the built-in diagnosis of
+this machine) and prints a report. Exit code: the worst status, 0 ok,
+1 warning, 2 critical, 3 unknown; 64 bad usage; 78 bad config.
+
+Examples:
+  triage run                               diagnose this machine
+  triage run -c checks.yaml                run a config
+  triage run -c checks.yaml --only 'api-*' --tag prod
+  triage run -c checks.yaml -f json -o report.json
+  triage run -c checks.yaml -f nagios      one line with perfdata
+
+)";
+
+// Set from the signal handler: the only state a handler may touch.
+std::atomic<bool> g_interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+void on_signal(int) {
+  if (g_interrupted.exchange(true)) _exit(130);  // a second signal: leave at once
+}
+
+core::Format default_format(const std::string& output) {
+  const auto ext = std::filesystem::path(output).extension();
+  if (ext == ".xml") return core::Format::junit;
+  if (ext == ".txt") return core::Format::text;
+  if (!output.empty()) return core::Format::json;
+  return isatty(STDOUT_FILENO) != 0 ? core::Format::text : core::Format::json;
+}
+
+}  // namespace
+
+int cmd_run(const std::vector<std::string>& args) {
+  Common common;
+  std::string config_path, format_name, output, timeout_text;
+  std::vector<std::string> only, tags;
+  int jobs = 0;
+  po::options_description desc("Options");
+  desc.add_options()("config,c", po::value(&config_path), "config file (YAML or JSON)")(
+      "only", po::value(&only)->composing(),
+      "run only checks matching ID, config id, plugin.type or a glob (repeatable)")(
+      "tag", po::value(&tags)->composing(), "run only checks with this tag (repeatable)")(
+      "format,f", po::value(&format_name),
+      "text, json, nagios or junit (default: text on a terminal, else json; with --output, "
+      "from its extension: .xml junit, .txt text, otherwise json)")(
+      "output,o", po::value(&output), "write the report to FILE (atomically) instead of stdout")(
+      "jobs,j", po::value(&jobs), "checks run at once (default: the config's defaults.jobs, 64)")(
+      "timeout", po::value(&timeout_text), "timeout for every check, overriding the config (e.g. 2s)");
+  add_common_options(desc, common);
+  try {
+    parse(args, desc);
+  } catch (const po::error& e) {
+    return usage_error("run", e.what(), desc);
+  }
+  if (common.help) {
+    std::cout << kHelp << desc << "\n";
+    return 0;
+  }
+  if (common.log_format != "text" && common.log_format != "json")
+    return usage_error("run", "--log-format must be 'text' or 'json'", desc);
+  setup_logging(common);
+
+  core::Format format = default_format(output);
+  if (!format_name.empty()) {
+    auto f = core::parse_format(format_name);
+    if (!f)
+      return usage_error("run", "unknown --format '" + format_name +
+                                    "' (expected text, json, nagios or junit)",
+                         desc);
+    format = *f;
+  }
+  std::optional<std::chrono::milliseconds> timeout;
+  if (!timeout_text.empty()) {
+    timeout = core::parse_duration(timeout_text);
+    if (!timeout || timeout->count() == 0)
+      return usage_error("run", "--timeout '" + timeout_text + "' is not a duration (e.g. 2s)",
+                         desc);
+  }
+  if (jobs < 0) return usage_error("run", "--jobs must be at least 1", desc);
+
+  core::Config config;
+  core::PluginRegistry registry;
+  std::vector<core::CheckSpec> checks;
+  try {
+    config = load_config_or_default(config_path);
+    load_plugins(registry, common);
+    core::validate_plugins(config, registry);
+  } catch (const core::ConfigError& e) {
+    std::cerr << "triage: config error: " << e.what() << "\n";
+    return kExitConfig;
+  }
+  try {
+    checks = core::select_checks(config, {only, tags});
+  } catch (const std::invalid_argument& e) {
+    return usage_error("run", e.what(), desc);
+  }
+  if (timeout)
+    for (auto& c : checks) c.timeout = *timeout;
+  config.checks = checks;
+
+  core::RunOptions options;
+  options.jobs = jobs > 0 ? jobs : config.defaults.jobs;
+  options.cancel = &g_interrupted;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  auto info = core::start_run_info(config_path);
+  core::InProcessExecutor executor(registry);
+  const auto outcome = core::run_checks(config.checks, executor, options);
+  info.finished_at = std::chrono::system_clock::now();
+  const auto report = core::build_report(config, outcome, info);
+  const bool color = output.empty() && format == core::Format::text && stdout_wants_color();
+  const std::string text = core::render(report, format, color);
+  int code = core::report_exit_code(report);
+  try {
+    if (output.empty()) {
+      std::cout << text << std::flush;
+    } else {
+      core::write_file_atomically(output, text);
+      spdlog::info("report written to {}", output);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "triage: " << e.what() << "\n";
+    code = kExitSoftware;
+  }
+  if (g_interrupted.load()) {
+    std::cerr << "triage: interrupted; the report is partial\n";
+    code = 130;
+  }
+  if (outcome.abandoned > 0) {
+    // Threads of checks that never returned are still inside plugin code;
+    // leaving now is the only safe way out (see docs/reliability.md).
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
+  return code;
+}
+
+}  // namespace triage::cli

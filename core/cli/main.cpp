@@ -1,0 +1,61 @@
+// The `triage` executable: dispatches to a command.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "options.hpp"
+#include "triage/core/config.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: triage <command> [options]
+
+Triage diagnoses systems with check plugins and reports what is broken, the
+evidence, and what to do about it.
+
+Commands:
+  run       run checks and print a report (no --config: diagnose this machine)
+  list      show the checks a run would execute
+  plugins   show the plugins found and their check types
+
+Options:
+  -h, --help     show this help (or `triage <command> --help`)
+  --version      print the version
+
+Examples:
+  triage run
+  triage run -c examples/localhost.yaml -f json -o report.json
+  triage plugins
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? triage::cli::kExitUsage : 0;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::cout << "triage " << TRIAGE_VERSION << " (plugin ABI " << TRIAGE_ABI_MAJOR << "."
+              << TRIAGE_ABI_MINOR << ")\n";
+    return 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "run") return triage::cli::cmd_run(args);
+    if (command == "list") return triage::cli::cmd_list(args);
+    if (command == "plugins") return triage::cli::cmd_plugins(args);
+  } catch (const std::exception& e) {
+    std::cerr << "triage " << command << ": internal error: " << e.what() << "\n";
+    return triage::cli::kExitSoftware;
+  }
+  std::string hint;
+  if (auto near = triage::core::closest_match(command, {"run", "list", "plugins"}))
+    hint = " (did you mean '" + *near + "'?)";
+  std::cerr << "triage: unknown command '" << command << "'" << hint
+            << "\nTry 'triage --help' for the commands.\n";
+  return triage::cli::kExitUsage;
+}

@@ -1,0 +1,113 @@
+#include "options.hpp"
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "triage/core/report.hpp"
+
+namespace triage::cli {
+
+namespace {
+
+// One JSON object per line on stderr, for log shippers.
+class JsonLineSink : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const nlohmann::ordered_json line{
+        {"time", core::iso8601(std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+                     msg.time))},
+        {"level", spdlog::level::to_string_view(msg.level).data()},
+        {"message", std::string(msg.payload.data(), msg.payload.size())}};
+    std::cerr << line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+  }
+  void flush_() override { std::cerr.flush(); }
+};
+
+}  // namespace
+
+void add_common_options(po::options_description& desc, Common& common) {
+  desc.add_options()("plugin-dir", po::value(&common.plugin_dirs)->composing(),
+                     "also load plugins from DIR, before the default folders (repeatable)")(
+      "verbose,v", po::bool_switch(&common.verbose), "log debug detail to stderr")(
+      "log-format", po::value(&common.log_format)->default_value("text"),
+      "stderr log lines as 'text' or 'json'")("help,h", po::bool_switch(&common.help),
+                                              "show this help");
+}
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
+                        const po::positional_options_description* positional) {
+  po::variables_map vm;
+  auto parser = po::command_line_parser(args).options(desc);
+  if (positional != nullptr)
+    parser.positional(*positional);
+  else
+    parser.positional(po::positional_options_description());
+  po::store(parser.style(po::command_line_style::default_style &
+                         ~po::command_line_style::allow_guessing)
+                .run(),
+            vm);
+  po::notify(vm);
+  return vm;
+}
+
+int usage_error(const std::string& command, const std::string& what,
+                const po::options_description& desc) {
+  std::string message = what;
+  // Boost says "unrecognised option '--jbos'"; add the closest real one.
+  const auto quote = what.find('\'');
+  if (what.find("unrecognised option") != std::string::npos && quote != std::string::npos) {
+    std::string given = what.substr(quote + 1, what.rfind('\'') - quote - 1);
+    while (!given.empty() && given.front() == '-') given.erase(0, 1);
+    given = given.substr(0, given.find('='));
+    std::vector<std::string> names;
+    for (const auto& opt : desc.options()) names.push_back(opt->long_name());
+    if (auto near = core::closest_match(given, names))
+      message += " (did you mean '--" + *near + "'?)";
+  }
+  std::cerr << "triage " << command << ": " << message << "\n"
+            << "Try 'triage " << command << " --help' for the options.\n";
+  return kExitUsage;
+}
+
+void setup_logging(const Common& common) {
+  std::shared_ptr<spdlog::sinks::sink> sink;
+  if (common.log_format == "json")
+    sink = std::make_shared<JsonLineSink>();
+  else
+    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("triage", sink);
+  if (common.log_format != "json") logger->set_pattern("%^triage: %l:%$ %v");
+  logger->set_level(common.verbose ? spdlog::level::debug : spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+}
+
+void load_plugins(core::PluginRegistry& registry, const Common& common) {
+  std::vector<std::filesystem::path> dirs;
+  for (const auto& d : common.plugin_dirs) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(d, ec))
+      spdlog::warn("--plugin-dir {}: not a folder (ignored)", d);
+    dirs.emplace_back(d);
+  }
+  for (const auto& dir : core::plugin_search_path(dirs)) registry.load_directory(dir);
+}
+
+core::Config load_config_or_default(const std::string& path) {
+  return path.empty() ? core::default_config() : core::load_config(path);
+}
+
+bool stdout_wants_color() {
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  return isatty(STDOUT_FILENO) != 0 && (no_color == nullptr || *no_color == '\0') &&
+         !(term != nullptr && std::string(term) == "dumb");
+}
+
+}  // namespace triage::cli

@@ -1,0 +1,321 @@
+// YAML (and JSON) config → Config, with errors that name file, line and key.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <functional>
+#include <regex>
+#include <set>
+
+#include "triage/core/config.hpp"
+#include "triage/core/duration.hpp"
+
+namespace triage::core {
+
+namespace {
+
+const std::vector<std::string> kTopKeys{"version", "defaults", "checks"};
+const std::vector<std::string> kDefaultsKeys{"timeout", "retries", "jobs"};
+const std::vector<std::string> kCheckKeys{"id",      "plugin",     "type",    "tags",
+                                          "timeout", "retries",    "depends_on", "params",
+                                          "targets", "thresholds"};
+const std::vector<std::string> kThresholdKeys{"warning", "critical"};
+
+// Builds errors for one config source.
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& key,
+                         const std::string& what) const {
+    const int line = node.IsDefined() ? node.Mark().line + 1 : 0;
+    throw ConfigError(SourceLocation{source_, line}.where() + ": " + key + ": " + what);
+  }
+
+  SourceLocation at(const YAML::Node& node) const { return {source_, node.Mark().line + 1}; }
+
+  void expect_map(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsMap()) fail(node, key, "expected a mapping (key: value), got " + kind(node));
+  }
+
+  // Refuses keys not in `allowed`, suggesting the closest one.
+  void only_keys(const YAML::Node& map, const std::string& key,
+                 const std::vector<std::string>& allowed) const {
+    for (const auto& kv : map) {
+      const auto name = kv.first.as<std::string>();
+      if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
+      std::string what = "unknown key '" + name + "'";
+      if (auto near = closest_match(name, allowed))
+        what += " (did you mean '" + *near + "'?)";
+      else
+        what += " (expected one of: " + join(allowed) + ")";
+      fail(kv.first, key.empty() ? name : key + "." + name, what);
+    }
+  }
+
+  std::string string(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsScalar()) fail(node, key, "expected a string, got " + kind(node));
+    return node.Scalar();
+  }
+
+  int integer(const YAML::Node& node, const std::string& key, int min) const {
+    if (!node.IsScalar()) fail(node, key, "expected a whole number, got " + kind(node));
+    static const std::regex kInt("[+-]?[0-9]{1,9}");
+    if (!std::regex_match(node.Scalar(), kInt))
+      fail(node, key, "'" + node.Scalar() + "' is not a whole number");
+    const int value = std::stoi(node.Scalar());
+    if (value < min)
+      fail(node, key, "must be at least " + std::to_string(min) + ", got " + node.Scalar());
+    return value;
+  }
+
+  std::chrono::milliseconds duration(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsScalar()) fail(node, key, "expected a duration, got " + kind(node));
+    auto d = parse_duration(node.Scalar());
+    if (!d)
+      fail(node, key,
+           "'" + node.Scalar() + "' is not a duration (expected e.g. 500ms, 10s, 2m, 1h)");
+    if (d->count() == 0) fail(node, key, "must be longer than 0");
+    return *d;
+  }
+
+  std::vector<std::string> strings(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsSequence()) fail(node, key, "expected a list of strings, got " + kind(node));
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < node.size(); ++i)
+      out.push_back(string(node[i], key + "[" + std::to_string(i) + "]"));
+    return out;
+  }
+
+  Range range(const YAML::Node& node, const std::string& key) const {
+    const auto text = string(node, key);
+    try {
+      return Range::parse(text);
+    } catch (const RangeError& e) {
+      fail(node, key, e.what());
+    }
+  }
+
+  static std::string kind(const YAML::Node& node) {
+    switch (node.Type()) {
+      case YAML::NodeType::Map: return "a mapping";
+      case YAML::NodeType::Sequence: return "a list";
+      case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
+      case YAML::NodeType::Null: return "nothing";
+      default: return "an undefined value";
+    }
+  }
+
+  static std::string join(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+    return out;
+  }
+
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+};
+
+// YAML has no types for plain scalars; give params the JSON types a user means.
+nlohmann::ordered_json to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      auto obj = nlohmann::ordered_json::object();
+      for (const auto& kv : node) obj[kv.first.as<std::string>()] = to_json(kv.second);
+      return obj;
+    }
+    case YAML::NodeType::Sequence: {
+      auto arr = nlohmann::ordered_json::array();
+      for (const auto& item : node) arr.push_back(to_json(item));
+      return arr;
+    }
+    case YAML::NodeType::Scalar: {
+      const auto& s = node.Scalar();
+      if (node.Tag() == "!") return s;  // quoted: always a string
+      static const std::regex kInt("[-+]?[0-9]+");
+      static const std::regex kFloat("[-+]?([0-9]+\\.[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?");
+      if (s == "true" || s == "True") return true;
+      if (s == "false" || s == "False") return false;
+      if (s == "null" || s == "~") return nullptr;
+      if (std::regex_match(s, kInt) && s.size() < 19) return std::stoll(s);
+      if (std::regex_match(s, kFloat)) return std::stod(s);
+      return s;
+    }
+    default: return nullptr;
+  }
+}
+
+const std::regex kIdPattern("[a-z0-9._-]+");
+
+struct RawCheck {
+  CheckSpec spec;
+  std::vector<std::string> targets;
+  bool fan_out = false;
+};
+
+RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& key,
+                    const Defaults& defaults) {
+  r.expect_map(node, key);
+  r.only_keys(node, key, kCheckKeys);
+  RawCheck raw;
+  CheckSpec& c = raw.spec;
+  c.location = r.at(node);
+  c.timeout = defaults.timeout;
+  c.retries = defaults.retries;
+  for (const char* required : {"id", "plugin", "type"})
+    if (!node[required]) r.fail(node, key + "." + required, "missing (every check needs one)");
+  c.base_id = r.string(node["id"], key + ".id");
+  if (!std::regex_match(c.base_id, kIdPattern))
+    r.fail(node["id"], key + ".id",
+           "'" + c.base_id + "' is not a valid id (use lowercase letters, digits, '.', '_', '-')");
+  const std::string k = "checks[" + c.base_id + "]";
+  c.plugin = r.string(node["plugin"], k + ".plugin");
+  c.plugin_location = r.at(node["plugin"]);
+  c.type = r.string(node["type"], k + ".type");
+  c.type_location = r.at(node["type"]);
+  if (node["tags"]) c.tags = r.strings(node["tags"], k + ".tags");
+  if (node["timeout"]) c.timeout = r.duration(node["timeout"], k + ".timeout");
+  if (node["retries"]) c.retries = r.integer(node["retries"], k + ".retries", 0);
+  if (node["depends_on"]) c.depends_on = r.strings(node["depends_on"], k + ".depends_on");
+  if (node["params"]) {
+    r.expect_map(node["params"], k + ".params");
+    c.params = to_json(node["params"]);
+  }
+  if (node["thresholds"]) {
+    const auto& th = node["thresholds"];
+    r.expect_map(th, k + ".thresholds");
+    for (const auto& kv : th) {
+      const auto metric = kv.first.as<std::string>();
+      const auto mk = k + ".thresholds." + metric;
+      r.expect_map(kv.second, mk);
+      r.only_keys(kv.second, mk, kThresholdKeys);
+      ThresholdSpec spec;
+      if (kv.second["warning"]) spec.warning = r.range(kv.second["warning"], mk + ".warning");
+      if (kv.second["critical"]) spec.critical = r.range(kv.second["critical"], mk + ".critical");
+      c.thresholds[metric] = spec;
+    }
+  }
+  if (c.params.contains("target")) {
+    if (!c.params["target"].is_string())
+      r.fail(node["params"]["target"], k + ".params.target", "expected a string");
+    c.target = c.params["target"].get<std::string>();
+  }
+  if (node["targets"]) {
+    if (c.params.contains("target"))
+      r.fail(node["targets"], k + ".targets",
+             "give either targets (fan-out) or params.target, not both");
+    raw.targets = r.strings(node["targets"], k + ".targets");
+    if (raw.targets.empty()) r.fail(node["targets"], k + ".targets", "must not be empty");
+    raw.fan_out = true;
+  }
+  return raw;
+}
+
+Defaults read_defaults(const Reader& r, const YAML::Node& node) {
+  Defaults d;
+  r.expect_map(node, "defaults");
+  r.only_keys(node, "defaults", kDefaultsKeys);
+  if (node["timeout"]) d.timeout = r.duration(node["timeout"], "defaults.timeout");
+  if (node["retries"]) d.retries = r.integer(node["retries"], "defaults.retries", 0);
+  if (node["jobs"]) d.jobs = r.integer(node["jobs"], "defaults.jobs", 1);
+  return d;
+}
+
+// Refuses dependency cycles, naming the cycle.
+void check_cycles(const Reader& r, const std::vector<RawCheck>& raws) {
+  std::map<std::string, const RawCheck*> by_id;
+  for (const auto& raw : raws) by_id[raw.spec.base_id] = &raw;
+  std::map<std::string, int> state;  // 0 new, 1 on stack, 2 done
+  std::vector<std::string> stack;
+  std::function<void(const std::string&)> visit = [&](const std::string& id) {
+    state[id] = 1;
+    stack.push_back(id);
+    for (const auto& dep : by_id[id]->spec.depends_on) {
+      if (state[dep] == 1) {
+        std::string cycle;
+        auto it = std::find(stack.begin(), stack.end(), dep);
+        for (; it != stack.end(); ++it) cycle += *it + " -> ";
+        cycle += dep;
+        const auto& spec = by_id[id]->spec;
+        throw ConfigError(spec.location.where() + ": checks[" + spec.base_id +
+                          "].depends_on: dependency cycle " + cycle);
+      }
+      if (state[dep] == 0) visit(dep);
+    }
+    stack.pop_back();
+    state[id] = 2;
+  };
+  (void)r;
+  for (const auto& raw : raws)
+    if (state[raw.spec.base_id] == 0) visit(raw.spec.base_id);
+}
+
+}  // namespace
+
+Config parse_config(const std::string& text, const std::string& source) {
+  Reader r(source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(SourceLocation{source, e.mark.line + 1}.where() +
+                      ": not valid YAML or JSON: " + e.msg);
+  }
+  if (!root.IsDefined() || root.IsNull())
+    throw ConfigError(source + ": the config is empty (expected a mapping with 'checks')");
+  r.expect_map(root, "(top level)");
+  r.only_keys(root, "", kTopKeys);
+  if (root["version"]) {
+    const int version = r.integer(root["version"], "version", 1);
+    if (version != 1)
+      r.fail(root["version"], "version",
+             "unsupported config version " + std::to_string(version) + " (expected 1)");
+  }
+  Config config;
+  config.path = source;
+  if (root["defaults"]) config.defaults = read_defaults(r, root["defaults"]);
+  if (!root["checks"]) r.fail(root, "checks", "missing (expected a list of checks)");
+  const auto& checks = root["checks"];
+  if (!checks.IsSequence()) r.fail(checks, "checks", "expected a list, got " + Reader::kind(checks));
+
+  std::vector<RawCheck> raws;
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    auto raw = read_check(r, checks[i], "checks[" + std::to_string(i) + "]", config.defaults);
+    if (!ids.insert(raw.spec.base_id).second)
+      r.fail(checks[i]["id"], "checks[" + std::to_string(i) + "].id",
+             "duplicate id '" + raw.spec.base_id + "'");
+    raws.push_back(std::move(raw));
+  }
+  for (std::size_t i = 0; i < raws.size(); ++i) {
+    const auto& spec = raws[i].spec;
+    for (std::size_t d = 0; d < spec.depends_on.size(); ++d) {
+      const auto& dep = spec.depends_on[d];
+      if (ids.count(dep) != 0) continue;
+      std::string what = "depends on '" + dep + "', which is not a check id";
+      if (auto near = closest_match(dep, {ids.begin(), ids.end()}))
+        what += " (did you mean '" + *near + "'?)";
+      r.fail(checks[i]["depends_on"][d], "checks[" + spec.base_id + "].depends_on", what);
+    }
+  }
+  check_cycles(r, raws);
+
+  for (auto& raw : raws) {
+    if (!raw.fan_out) {
+      raw.spec.id = raw.spec.base_id;
+      config.checks.push_back(std::move(raw.spec));
+      continue;
+    }
+    for (const auto& target : raw.targets) {
+      CheckSpec instance = raw.spec;
+      instance.id = raw.spec.base_id + "[" + target + "]";
+      instance.target = target;
+      instance.params["target"] = target;
+      config.checks.push_back(std::move(instance));
+    }
+  }
+  return config;
+}
+
+}  // namespace triage::core

@@ -1,0 +1,183 @@
+#include "triage/core/plugin_loader.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/dll/shared_library.hpp>
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <cstddef>
+#include <cstdlib>
+
+#include "triage/core/host_api.hpp"
+
+namespace triage::core {
+
+namespace {
+
+// The least a 1.x plugin's structs may be: their 1.0 sizes.
+constexpr std::uint32_t kDescriptorV1Size =
+    offsetof(triage_plugin_descriptor, init) + sizeof(triage_init_fn);
+constexpr std::uint32_t kCheckTypeV1Size =
+    offsetof(triage_check_type, user_data) + sizeof(void*);
+
+std::string safe(const char* s) { return s == nullptr ? std::string() : std::string(s); }
+
+}  // namespace
+
+struct PluginRegistry::Libraries {
+  std::vector<boost::dll::shared_library> loaded;
+};
+
+PluginRegistry::PluginRegistry() : libraries_(std::make_unique<Libraries>()) {}
+PluginRegistry::~PluginRegistry() = default;
+
+const CheckType* Plugin::find(std::string_view type) const {
+  for (const auto& t : types)
+    if (t.name == type) return &t;
+  return nullptr;
+}
+
+const Plugin* PluginRegistry::find(std::string_view name) const {
+  for (const auto& p : plugins_)
+    if (p->name == name) return p.get();
+  return nullptr;
+}
+
+void PluginRegistry::load_directory(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    spdlog::debug("plugin folder {} does not exist", dir.string());
+    return;
+  }
+  std::vector<std::filesystem::path> files;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == ".so") files.push_back(it->path());
+  if (ec) {
+    problems_.push_back({dir, "cannot read plugin folder: " + ec.message()});
+    return;
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) load_file(f);
+}
+
+bool PluginRegistry::load_file(const std::filesystem::path& file) {
+  auto refuse = [&](std::string reason) {
+    spdlog::warn("plugin {} refused: {}", file.string(), reason);
+    problems_.push_back({file, std::move(reason)});
+    return false;
+  };
+  boost::dll::shared_library lib;
+  boost::dll::fs::error_code ec;
+  // RTLD_LOCAL: plugins must not see each other's symbols.
+  lib.load(boost::dll::fs::path(file.string()),
+           boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+  if (ec) {
+    const char* why = dlerror();
+    return refuse("not a loadable shared library (" + (why ? std::string(why) : ec.message()) +
+                  ")");
+  }
+  if (!lib.has(TRIAGE_PLUGIN_ENTRY_V1))
+    return refuse(std::string("not a Triage plugin: it does not export ") +
+                  TRIAGE_PLUGIN_ENTRY_V1 + "()");
+  const auto entry = lib.get<const triage_plugin_descriptor*()>(TRIAGE_PLUGIN_ENTRY_V1);
+  const triage_plugin_descriptor* d = entry();
+  if (d == nullptr) return refuse("its entry point returned no descriptor");
+  // Read only the first fields until the size and version say more is there.
+  if (d->struct_size < offsetof(triage_plugin_descriptor, abi_minor) + sizeof(std::uint32_t))
+    return refuse("descriptor too small (" + std::to_string(d->struct_size) + " bytes)");
+  if (d->magic != TRIAGE_PLUGIN_MAGIC) return refuse("descriptor has a wrong magic number");
+  if (d->abi_major != TRIAGE_ABI_MAJOR)
+    return refuse("built for plugin ABI " + std::to_string(d->abi_major) + "." +
+                  std::to_string(d->abi_minor) + ", this triage speaks ABI " +
+                  std::to_string(TRIAGE_ABI_MAJOR) + ".x; rebuild it against SDK " +
+                  std::to_string(TRIAGE_ABI_MAJOR) + ".x");
+  if (d->struct_size < kDescriptorV1Size)
+    return refuse("descriptor is " + std::to_string(d->struct_size) +
+                  " bytes, smaller than ABI 1.0's " + std::to_string(kDescriptorV1Size));
+  if (d->name == nullptr || *d->name == '\0' || d->init == nullptr)
+    return refuse("descriptor lacks a name or an init function");
+
+  auto plugin = std::make_unique<Plugin>();
+  plugin->file = file;
+  plugin->name = safe(d->name);
+  plugin->version = safe(d->version);
+  plugin->description = safe(d->description);
+  plugin->sdk_version = safe(d->sdk_version);
+  plugin->abi_major = d->abi_major;
+  plugin->abi_minor = d->abi_minor;
+  if (const auto* other = find(plugin->name)) {
+    spdlog::info("plugin {} from {} ignored: already loaded from {}", plugin->name, file.string(),
+                 other->file.string());
+    return true;
+  }
+
+  const triage_check_type* const* types = nullptr;
+  std::uint32_t count = 0;
+  const triage_rc rc = d->init(host_api(), &types, &count);
+  if (rc != TRIAGE_RC_OK) return refuse("its init() failed with code " + std::to_string(rc));
+  if (count > 0 && types == nullptr) return refuse("init() returned no check types");
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const triage_check_type* t = types[i];
+    if (t == nullptr || t->struct_size < kCheckTypeV1Size || t->name == nullptr ||
+        t->run == nullptr)
+      return refuse("check type #" + std::to_string(i) + " is malformed");
+    plugin->types.push_back({safe(t->name), safe(t->description), safe(t->params_schema),
+                             t->flags, t->run, t->user_data});
+  }
+  spdlog::debug("loaded plugin {} {} from {}", plugin->name, plugin->version, file.string());
+  plugins_.push_back(std::move(plugin));
+  libraries_->loaded.push_back(std::move(lib));
+  return true;
+}
+
+std::vector<std::filesystem::path> plugin_search_path(
+    const std::vector<std::filesystem::path>& cli_dirs) {
+  std::vector<std::filesystem::path> dirs = cli_dirs;
+  if (const char* env = std::getenv("TRIAGE_PLUGIN_PATH")) {
+    std::string_view rest = env;
+    while (!rest.empty()) {
+      const auto colon = rest.find(':');
+      const auto part = rest.substr(0, colon);
+      if (!part.empty()) dirs.emplace_back(std::string(part));
+      if (colon == std::string_view::npos) break;
+      rest.remove_prefix(colon + 1);
+    }
+  }
+  const std::filesystem::path exe = boost::dll::program_location().string();
+  dirs.push_back(exe.parent_path().parent_path() / "lib" / "triage" / "plugins");
+  return dirs;
+}
+
+void validate_plugins(const Config& config, const PluginRegistry& registry) {
+  for (const auto& check : config.checks) {
+    const Plugin* plugin = registry.find(check.plugin);
+    if (plugin == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& p : registry.plugins()) names.push_back(p->name);
+      std::string what = "unknown plugin '" + check.plugin + "'";
+      if (auto near = closest_match(check.plugin, names))
+        what += " (did you mean '" + *near + "'?)";
+      else
+        what += names.empty() ? " (no plugins were found; see `triage plugins`)"
+                              : " (see `triage plugins` for what is installed)";
+      throw ConfigError(check.plugin_location.where() + ": checks[" + check.base_id +
+                        "].plugin: " + what);
+    }
+    if (plugin->find(check.type) == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& t : plugin->types) names.push_back(t.name);
+      std::string what = "plugin '" + plugin->name + "' has no check type '" + check.type + "'";
+      if (auto near = closest_match(check.type, names))
+        what += " (did you mean '" + *near + "'?)";
+      else {
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        what += " (it has: " + list + ")";
+      }
+      throw ConfigError(check.type_location.where() + ": checks[" + check.base_id +
+                        "].type: " + what);
+    }
+  }
+}
+
+}  // namespace triage::core

@@ -1,0 +1,90 @@
+// The JUnit XML view, for CI dashboards: one testcase per check; warning and
+// critical are failures, unknown is an error, skipped is skipped.
+#include <cstdio>
+
+#include "triage/core/report.hpp"
+
+namespace triage::core {
+
+namespace {
+
+std::string xml(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 forbids most control characters even as references.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
+          out += ' ';
+        else
+          out += c;
+    }
+  }
+  return out;
+}
+
+std::string seconds(double ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", ms / 1000.0);
+  return buf;
+}
+
+}  // namespace
+
+std::string render_junit(const nlohmann::ordered_json& report) {
+  int failures = 0, errors = 0, skipped = 0;
+  std::string cases;
+  for (const auto& c : report.at("checks")) {
+    const auto status = c.at("status").get<std::string>();
+    const auto summary = c.at("summary").get<std::string>();
+    cases += "    <testcase classname=\"" +
+             xml(c.at("plugin").get<std::string>() + "." + c.at("type").get<std::string>()) +
+             "\" name=\"" + xml(c.at("id").get<std::string>()) + "\" time=\"" +
+             seconds(c.at("duration_ms").get<double>()) + "\"";
+    if (status == "ok") {
+      cases += "/>\n";
+      continue;
+    }
+    cases += ">\n";
+    std::string body;
+    for (const auto& f : c.at("findings"))
+      body += "[" + f.at("severity").get<std::string>() + "] " + f.at("title").get<std::string>() +
+              ": " + f.at("detail").get<std::string>() +
+              "\n  remediation: " + f.at("remediation").get<std::string>() + "\n";
+    for (const auto& m : c.at("metrics"))
+      if (m.at("status") != "ok")
+        body += m.at("name").get<std::string>() + " = " + std::to_string(m.at("value").get<double>()) +
+                " (" + m.at("status").get<std::string>() + ")\n";
+    if (status == "skipped") {
+      ++skipped;
+      cases += "      <skipped message=\"" + xml(summary) + "\"/>\n";
+    } else if (status == "unknown") {
+      ++errors;
+      cases += "      <error type=\"unknown\" message=\"" + xml(summary) + "\">" + xml(body) +
+               "</error>\n";
+    } else {
+      ++failures;
+      cases += "      <failure type=\"" + status + "\" message=\"" + xml(summary) + "\">" +
+               xml(body) + "</failure>\n";
+    }
+    cases += "    </testcase>\n";
+  }
+  const auto& run = report.at("run");
+  const std::string attrs = "name=\"triage\" tests=\"" +
+                            std::to_string(report.at("checks").size()) + "\" failures=\"" +
+                            std::to_string(failures) + "\" errors=\"" + std::to_string(errors) +
+                            "\" skipped=\"" + std::to_string(skipped) + "\" time=\"" +
+                            seconds(run.at("duration_ms").get<double>()) + "\"";
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites " + attrs + ">\n  <testsuite " +
+         attrs + " hostname=\"" + xml(run.at("host").get<std::string>()) + "\" timestamp=\"" +
+         xml(run.at("started_at").get<std::string>()) + "\">\n" + cases +
+         "  </testsuite>\n</testsuites>\n";
+}
+
+}  // namespace triage::core

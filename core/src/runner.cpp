@@ -1,0 +1,311 @@
+#include "triage/core/runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "triage/core/duration.hpp"
+#include "triage/core/evaluate.hpp"
+#include "triage/core/host_api.hpp"
+
+namespace triage::core {
+
+triage_rc InProcessExecutor::execute(const CheckSpec& spec, Attempt& attempt) {
+  const Plugin* plugin = registry_.find(spec.plugin);
+  const CheckType* type = plugin == nullptr ? nullptr : plugin->find(spec.type);
+  if (type == nullptr) {
+    attempt.set_error("no plugin provides " + spec.plugin + "." + spec.type);
+    return TRIAGE_RC_ERROR;
+  }
+  const std::string params = spec.params.dump();
+  return type->run(host_api(), to_handle(attempt), params.data(), params.size(), type->user_data);
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Task {
+  std::size_t index = 0;
+  std::shared_ptr<Attempt> attempt;
+};
+
+struct Completion {
+  std::size_t index = 0;
+  std::shared_ptr<Attempt> attempt;
+  triage_rc rc = TRIAGE_RC_OK;
+};
+
+// State shared by the coordinator and the workers. Workers hold it by
+// shared_ptr so an abandoned worker that returns late still finds it alive.
+struct Shared {
+  std::mutex mutex;
+  std::condition_variable work_ready;   // workers wait on it
+  std::condition_variable coordinator;  // the coordinator waits on it
+  std::deque<Task> queue;
+  std::deque<Completion> completions;
+  std::vector<bool> busy;  // per worker: inside executor->execute()
+  bool stopping = false;
+};
+
+struct Slot {
+  int pending_deps = 0;
+  std::vector<std::size_t> dependents;
+  bool done = false;
+  bool started = false;
+  Clock::time_point first_start;
+  std::shared_ptr<Attempt> running;  // the attempt in flight, if any
+  Clock::time_point hard_deadline;
+};
+
+void worker_loop(std::shared_ptr<Shared> shared, std::size_t id,
+                 const std::vector<CheckSpec>* checks, Executor* executor) {
+  std::unique_lock lock(shared->mutex);
+  for (;;) {
+    shared->work_ready.wait(lock, [&] { return shared->stopping || !shared->queue.empty(); });
+    if (shared->queue.empty()) return;  // stopping
+    Task task = std::move(shared->queue.front());
+    shared->queue.pop_front();
+    shared->busy[id] = true;
+    lock.unlock();
+    triage_rc rc = TRIAGE_RC_ERROR;
+    try {
+      rc = executor->execute((*checks)[task.index], *task.attempt);
+    } catch (const std::exception& e) {
+      task.attempt->set_error(std::string("executor failed: ") + e.what());
+    }
+    lock.lock();
+    shared->busy[id] = false;
+    shared->completions.push_back({task.index, std::move(task.attempt), rc});
+    shared->coordinator.notify_one();
+  }
+}
+
+class Coordinator {
+ public:
+  Coordinator(const std::vector<CheckSpec>& checks, Executor& executor, const RunOptions& options)
+      : checks_(checks),
+        executor_(executor),
+        options_(options),
+        shared_(std::make_shared<Shared>()),
+        slots_(checks.size()) {
+    outcome_.results.resize(checks.size());
+    std::map<std::string, std::vector<std::size_t>> by_base;
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+      outcome_.results[i].index = i;
+      by_base[checks[i].base_id].push_back(i);
+    }
+    for (std::size_t i = 0; i < checks.size(); ++i)
+      for (const auto& dep : checks[i].depends_on)
+        for (std::size_t d : by_base[dep]) {
+          slots_[d].dependents.push_back(i);
+          ++slots_[i].pending_deps;
+        }
+  }
+
+  RunOutcome run() {
+    for (std::size_t i = 0; i < checks_.size(); ++i)
+      if (slots_[i].pending_deps == 0) ready_.push_back(i);
+    std::unique_lock lock(shared_->mutex);
+    const std::size_t workers =
+        std::min<std::size_t>(static_cast<std::size_t>(std::max(1, options_.jobs)), checks_.size());
+    for (std::size_t i = 0; i < workers; ++i) start_worker();
+
+    while (done_ < checks_.size()) {
+      if (options_.cancel != nullptr && options_.cancel->load() && !cancelling_) cancel_all();
+      dispatch();
+      collect(lock);
+      expire();
+      release_retries();
+      if (done_ >= checks_.size()) break;
+      if (shared_->completions.empty()) {
+        // Wake for the next deadline or retry, or at least every 100 ms to
+        // notice a run cancellation flag set from a signal handler.
+        auto wake = Clock::now() + std::chrono::milliseconds(100);
+        for (const auto& s : slots_)
+          if (s.running) wake = std::min(wake, s.hard_deadline);
+        if (!retries_.empty()) wake = std::min(wake, retries_.begin()->first);
+        shared_->coordinator.wait_until(lock, wake);
+      }
+    }
+    shared_->stopping = true;
+    shared_->work_ready.notify_all();
+    // Every check is settled, so a worker still busy is stuck in an abandoned
+    // check: joining it could wait forever. It keeps `shared_` alive itself.
+    for (std::size_t i = 0; i < threads_.size(); ++i)
+      if (shared_->busy[i]) threads_[i].detach();
+    lock.unlock();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+    return std::move(outcome_);
+  }
+
+ private:
+  // Called with shared_->mutex held.
+  void start_worker() {
+    shared_->busy.push_back(false);
+    threads_.emplace_back(worker_loop, shared_, threads_.size(), &checks_, &executor_);
+  }
+
+  void dispatch() {
+    while (!ready_.empty()) {
+      const std::size_t i = ready_.front();
+      ready_.pop_front();
+      if (slots_[i].done) continue;
+      if (cancelling_) {
+        skip(i, "run cancelled");
+        continue;
+      }
+      launch(i);
+    }
+  }
+
+  void launch(std::size_t i) {
+    auto& slot = slots_[i];
+    const auto now = Clock::now();
+    if (!slot.started) {
+      slot.started = true;
+      slot.first_start = now;
+    }
+    const auto deadline = now + checks_[i].timeout;
+    slot.running = std::make_shared<Attempt>(checks_[i].id, deadline, options_.limits);
+    slot.hard_deadline = deadline + options_.grace;
+    ++outcome_.results[i].attempts;
+    shared_->queue.push_back({i, slot.running});
+    shared_->work_ready.notify_one();
+  }
+
+  void collect(std::unique_lock<std::mutex>& lock) {
+    (void)lock;
+    while (!shared_->completions.empty()) {
+      Completion c = std::move(shared_->completions.front());
+      shared_->completions.pop_front();
+      auto& slot = slots_[c.index];
+      if (slot.done || slot.running != c.attempt) continue;  // abandoned earlier
+      slot.running.reset();
+      auto& result = outcome_.results[c.index];
+      evaluate(checks_[c.index], c.attempt->take(), c.rc, result);
+      settle(c.index);
+    }
+  }
+
+  // Abandons checks past their hard deadline: their result is `unknown` now,
+  // and a new worker replaces the one still stuck in the plugin.
+  void expire() {
+    const auto now = Clock::now();
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      auto& slot = slots_[i];
+      if (!slot.running || now < slot.hard_deadline) continue;
+      slot.running->cancel();
+      (void)slot.running->take();
+      slot.running.reset();
+      auto& result = outcome_.results[i];
+      const int attempts = result.attempts;
+      result = CheckResult{};
+      result.index = i;
+      result.attempts = attempts;
+      result.status = Status::unknown;
+      result.error = cancelling_ ? "cancelled: the check did not stop in time"
+                                 : "timed out after " + format_duration(checks_[i].timeout);
+      result.summary = result.error;
+      ++outcome_.abandoned;
+      // The stuck worker keeps its thread; a fresh one takes its place.
+      start_worker();
+      settle(i);
+    }
+  }
+
+  void release_retries() {
+    const auto now = Clock::now();
+    while (!retries_.empty() && retries_.begin()->first <= now) {
+      const std::size_t i = retries_.begin()->second;
+      retries_.erase(retries_.begin());
+      if (cancelling_) {
+        finish(i);
+        continue;
+      }
+      launch(i);
+    }
+  }
+
+  // After an attempt: retry a failure while retries remain, else finish.
+  void settle(std::size_t i) {
+    auto& result = outcome_.results[i];
+    const bool failed = result.status == Status::critical || result.status == Status::unknown;
+    if (failed && !cancelling_ && result.attempts <= checks_[i].retries) {
+      auto delay = options_.backoff * (1 << std::min(result.attempts - 1, 16));
+      delay = std::min<std::chrono::milliseconds>(delay, options_.backoff_max);
+      spdlog::info("{}: attempt {} was {}, retrying in {}", checks_[i].id, result.attempts,
+                   to_string(result.status), format_duration(delay));
+      retries_.emplace(Clock::now() + delay, i);
+      return;
+    }
+    finish(i);
+  }
+
+  void finish(std::size_t i) {
+    auto& slot = slots_[i];
+    if (slot.done) return;
+    slot.done = true;
+    ++done_;
+    auto& result = outcome_.results[i];
+    if (slot.started)
+      result.duration_ms =
+          std::chrono::duration<double, std::milli>(Clock::now() - slot.first_start).count();
+    for (std::size_t d : slot.dependents) {
+      if (slots_[d].done) continue;
+      if (result.status != Status::ok) {
+        skip(d, "dependency " + checks_[i].id + " is " + std::string(to_string(result.status)));
+      } else if (--slots_[d].pending_deps == 0) {
+        ready_.push_back(d);
+      }
+    }
+  }
+
+  void skip(std::size_t i, std::string reason) {
+    auto& result = outcome_.results[i];
+    result.status = Status::skipped;
+    result.skipped_because = reason;
+    result.summary = "skipped: " + reason;
+    finish(i);
+  }
+
+  void cancel_all() {
+    cancelling_ = true;
+    const auto limit = Clock::now() + options_.grace;
+    for (auto& slot : slots_)
+      if (slot.running) {
+        slot.running->cancel();
+        slot.hard_deadline = std::min(slot.hard_deadline, limit);
+      }
+  }
+
+  const std::vector<CheckSpec>& checks_;
+  Executor& executor_;
+  const RunOptions& options_;
+  std::shared_ptr<Shared> shared_;
+  std::vector<Slot> slots_;
+  std::deque<std::size_t> ready_;
+  std::multimap<Clock::time_point, std::size_t> retries_;
+  std::vector<std::thread> threads_;
+  RunOutcome outcome_;
+  std::size_t done_ = 0;
+  bool cancelling_ = false;
+};
+
+}  // namespace
+
+RunOutcome run_checks(const std::vector<CheckSpec>& checks, Executor& executor,
+                      const RunOptions& options) {
+  if (checks.empty()) return {};
+  Coordinator coordinator(checks, executor, options);
+  return coordinator.run();
+}
+
+}  // namespace triage::core

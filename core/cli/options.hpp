@@ -1,0 +1,53 @@
+// What every `triage` command shares: option groups, logging set-up, and
+// friendly errors for bad usage (exit 64) and bad config (exit 78).
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "triage/core/plugin_loader.hpp"
+
+namespace triage::cli {
+
+inline constexpr int kExitUsage = 64;     // EX_USAGE
+inline constexpr int kExitSoftware = 70;  // EX_SOFTWARE
+inline constexpr int kExitConfig = 78;    // EX_CONFIG
+
+// Options common to every command.
+struct Common {
+  std::vector<std::string> plugin_dirs;
+  bool verbose = false;
+  std::string log_format = "text";
+  bool help = false;
+};
+
+namespace po = boost::program_options;
+
+// Adds --plugin-dir, -v/--verbose, --log-format and --help to desc.
+void add_common_options(po::options_description& desc, Common& common);
+
+// Parses args against desc (positionals allowed only when given). Throws
+// po::error; the message is made friendly by usage_error().
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
+                        const po::positional_options_description* positional = nullptr);
+
+// Prints "triage CMD: <what>" with a "did you mean" for unknown options and
+// the way to get help; returns kExitUsage.
+int usage_error(const std::string& command, const std::string& what,
+                const po::options_description& desc);
+
+// Sets up spdlog on stderr: warnings by default, debug with -v; text or JSON lines.
+void setup_logging(const Common& common);
+
+// Loads the plugins found on the search path (with --plugin-dir first).
+void load_plugins(core::PluginRegistry& registry, const Common& common);
+
+// Reads --config, or the built-in default when it is empty.
+core::Config load_config_or_default(const std::string& path);
+
+// True when ANSI colour should be used on stdout (a TTY, NO_COLOR unset, TERM not dumb).
+bool stdout_wants_color();
+
+}  // namespace triage::cli

@@ -1,0 +1,83 @@
+// Finds and loads check plugins through the SDK's C ABI. A file that is not a
+// plugin, or a plugin of another ABI major, is refused with a one-line reason
+// naming the file; the others still load. Libraries are never unloaded while
+// the registry lives, so nothing that came from a plugin outlives its code.
+#pragma once
+
+#include <triage/plugin.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "triage/core/config.hpp"
+
+namespace triage::core {
+
+struct CheckType {
+  std::string name;
+  std::string description;
+  std::string params_schema;  // JSON Schema text
+  std::uint32_t flags = 0;
+  triage_run_fn run = nullptr;
+  void* user_data = nullptr;
+};
+
+struct Plugin {
+  std::filesystem::path file;
+  std::string name;
+  std::string version;
+  std::string description;
+  std::string sdk_version;
+  std::uint32_t abi_major = 0;
+  std::uint32_t abi_minor = 0;
+  std::vector<CheckType> types;
+
+  const CheckType* find(std::string_view type) const;
+};
+
+// A file in a plugin folder that could not be used, and why.
+struct LoadProblem {
+  std::filesystem::path file;
+  std::string reason;
+  std::string message() const { return file.string() + ": " + reason; }
+};
+
+class PluginRegistry {
+ public:
+  PluginRegistry();
+  ~PluginRegistry();
+  PluginRegistry(const PluginRegistry&) = delete;
+  PluginRegistry& operator=(const PluginRegistry&) = delete;
+
+  // Loads every "*.so" in dir (sorted by name). A plugin whose name is
+  // already loaded is skipped: earlier folders in the search path win.
+  void load_directory(const std::filesystem::path& dir);
+  // Loads one file; returns false and records a problem when it is refused.
+  bool load_file(const std::filesystem::path& file);
+
+  const Plugin* find(std::string_view name) const;
+  const std::vector<std::unique_ptr<Plugin>>& plugins() const { return plugins_; }
+  const std::vector<LoadProblem>& problems() const { return problems_; }
+
+ private:
+  struct Libraries;
+  std::unique_ptr<Libraries> libraries_;
+  std::vector<std::unique_ptr<Plugin>> plugins_;
+  std::vector<LoadProblem> problems_;
+};
+
+// Plugin folders in search order: the --plugin-dir folders, then
+// TRIAGE_PLUGIN_PATH (':'-separated), then <prefix>/lib/triage/plugins
+// relative to the running executable (build tree and install prefix alike).
+std::vector<std::filesystem::path> plugin_search_path(
+    const std::vector<std::filesystem::path>& cli_dirs);
+
+// Checks that every check's plugin and type exist; throws ConfigError naming
+// file:line and key, with "did you mean".
+void validate_plugins(const Config& config, const PluginRegistry& registry);
+
+}  // namespace triage::core

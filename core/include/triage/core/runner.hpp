@@ -1,0 +1,61 @@
+// The runner: executes check instances concurrently under a job limit, each
+// under its deadline with cooperative cancellation, retries failures with
+// exponential backoff, and skips the dependents of checks that are not ok.
+#pragma once
+
+#include <triage/plugin.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <vector>
+
+#include "triage/core/config.hpp"
+#include "triage/core/plugin_loader.hpp"
+#include "triage/core/result.hpp"
+
+namespace triage::core {
+
+// Runs one attempt of a check in the calling thread, writing into attempt.
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual triage_rc execute(const CheckSpec& spec, Attempt& attempt) = 0;
+};
+
+// Calls the plugin's run() directly in this process.
+class InProcessExecutor : public Executor {
+ public:
+  explicit InProcessExecutor(const PluginRegistry& registry) : registry_(registry) {}
+  triage_rc execute(const CheckSpec& spec, Attempt& attempt) override;
+
+ private:
+  const PluginRegistry& registry_;
+};
+
+struct RunOptions {
+  int jobs = 64;
+  // How long after its deadline a check that has not returned is abandoned
+  // and reported `unknown` (timed out).
+  std::chrono::milliseconds grace{250};
+  // First retry delay; doubled for each further retry, capped at backoff_max.
+  std::chrono::milliseconds backoff{200};
+  std::chrono::milliseconds backoff_max{5000};
+  OutputLimits limits;
+  // Set to true to cancel the whole run: running checks are cancelled,
+  // the rest are skipped.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct RunOutcome {
+  std::vector<CheckResult> results;  // in the order of the checks given
+  // Checks whose code never returned after cancellation; in-process their
+  // threads are still running and the process should exit promptly.
+  int abandoned = 0;
+};
+
+// The executor must outlive every abandoned check (keep it until exit).
+RunOutcome run_checks(const std::vector<CheckSpec>& checks, Executor& executor,
+                      const RunOptions& options);
+
+}  // namespace triage::core

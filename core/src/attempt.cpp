@@ -1,0 +1,133 @@
+#include <triage/plugin.h>
+
+#include "triage/core/result.hpp"
+
+namespace triage::core {
+
+std::string_view to_string(Severity s) {
+  switch (s) {
+    case Severity::critical: return "critical";
+    case Severity::warning: return "warning";
+    default: return "info";
+  }
+}
+
+std::string sanitize_utf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t n = in.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = s[i];
+    std::size_t len = 0;
+    unsigned int cp = 0;
+    if (c < 0x80) {
+      len = 1;
+      cp = c;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    }
+    bool valid = len != 0 && i + len <= n;
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) valid = false;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid too.
+    if (valid && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+                  (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+                  (cp >= 0xD800 && cp <= 0xDFFF)))
+      valid = false;
+    if (valid && (cp >= 0x20 || cp == '\n' || cp == '\t')) {
+      out.append(in.substr(i, len));
+      i += len;
+    } else if (valid) {
+      out += ' ';  // other control characters would garble terminals
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string Attempt::cap(std::string text, std::size_t limit) {
+  if (text.size() > limit) {
+    std::size_t cut = limit;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text.resize(cut);
+    text += " [truncated]";
+    outcome_.truncated = true;
+  }
+  return sanitize_utf8(text);
+}
+
+void Attempt::set_status(int status, std::string summary) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return;
+  outcome_.status = status;
+  outcome_.summary = cap(std::move(summary), limits_.summary_bytes);
+}
+
+void Attempt::add_metric(RawMetric metric) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return;
+  if (outcome_.metrics.size() >= limits_.metrics) {
+    outcome_.truncated = true;
+    return;
+  }
+  metric.name = cap(std::move(metric.name), 128);
+  metric.unit = cap(std::move(metric.unit), 32);
+  outcome_.metrics.push_back(std::move(metric));
+}
+
+void Attempt::add_finding(Finding finding) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return;
+  if (outcome_.findings.size() >= limits_.findings) {
+    outcome_.truncated = true;
+    return;
+  }
+  finding.title = cap(std::move(finding.title), limits_.summary_bytes);
+  finding.detail = cap(std::move(finding.detail), limits_.text_bytes);
+  finding.remediation = cap(std::move(finding.remediation), limits_.text_bytes);
+  outcome_.findings.push_back(std::move(finding));
+}
+
+void Attempt::set_attribute(std::string key, std::string value) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return;
+  key = cap(std::move(key), 128);
+  value = cap(std::move(value), limits_.text_bytes);
+  for (auto& kv : outcome_.attributes)
+    if (kv.first == key) {
+      kv.second = std::move(value);
+      return;
+    }
+  if (outcome_.attributes.size() >= limits_.attributes) {
+    outcome_.truncated = true;
+    return;
+  }
+  outcome_.attributes.emplace_back(std::move(key), std::move(value));
+}
+
+void Attempt::set_error(std::string message) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return;
+  outcome_.error = cap(std::move(message), limits_.summary_bytes);
+}
+
+Outcome Attempt::take() {
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+  return std::move(outcome_);
+}
+
+}  // namespace triage::core
