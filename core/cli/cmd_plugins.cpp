@@ -50,12 +50,14 @@ int cmd_plugins(const std::vector<std::string>& args) {
     for (const auto& p : registry.plugins()) {
       auto types = nlohmann::ordered_json::array();
       for (const auto& t : p->types) {
-        nlohmann::ordered_json schema = nlohmann::ordered_json::parse(t.params_schema, nullptr, false);
-        types.push_back({{"name", t.name},
-                         {"description", t.description},
-                         {"thread_safe", (t.flags & TRIAGE_CHECK_THREAD_SAFE) != 0},
-                         {"params_schema", schema.is_discarded() ? nlohmann::ordered_json(t.params_schema)
-                                                                 : schema}});
+        nlohmann::ordered_json schema =
+            nlohmann::ordered_json::parse(t.params_schema, nullptr, false);
+        types.push_back(
+            {{"name", t.name},
+             {"description", t.description},
+             {"thread_safe", (t.flags & TRIAGE_CHECK_THREAD_SAFE) != 0},
+             {"params_schema",
+              schema.is_discarded() ? nlohmann::ordered_json(t.params_schema) : schema}});
       }
       plugins.push_back({{"name", p->name},
                          {"version", p->version},

@@ -66,7 +66,8 @@ int cmd_run(const std::vector<std::string>& args) {
       "from its extension: .xml junit, .txt text, otherwise json)")(
       "output,o", po::value(&output), "write the report to FILE (atomically) instead of stdout")(
       "jobs,j", po::value(&jobs), "checks run at once (default: the config's defaults.jobs, 64)")(
-      "timeout", po::value(&timeout_text), "timeout for every check, overriding the config (e.g. 2s)");
+      "timeout", po::value(&timeout_text),
+      "timeout for every check, overriding the config (e.g. 2s)");
   add_common_options(desc, common);
   try {
     parse(args, desc);
@@ -85,9 +86,9 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!format_name.empty()) {
     auto f = core::parse_format(format_name);
     if (!f)
-      return usage_error("run", "unknown --format '" + format_name +
-                                    "' (expected text, json, nagios or junit)",
-                         desc);
+      return usage_error(
+          "run", "unknown --format '" + format_name + "' (expected text, json, nagios or junit)",
+          desc);
     format = *f;
   }
   std::optional<std::chrono::milliseconds> timeout;

@@ -21,11 +21,12 @@ class JsonLineSink : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     const nlohmann::ordered_json line{
-        {"time", core::iso8601(std::chrono::time_point_cast<std::chrono::system_clock::duration>(
-                     msg.time))},
+        {"time", core::iso8601(
+                     std::chrono::time_point_cast<std::chrono::system_clock::duration>(msg.time))},
         {"level", spdlog::level::to_string_view(msg.level).data()},
         {"message", std::string(msg.payload.data(), msg.payload.size())}};
-    std::cerr << line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+    std::cerr << line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+              << '\n';
   }
   void flush_() override { std::cerr.flush(); }
 };
@@ -49,10 +50,10 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
     parser.positional(*positional);
   else
     parser.positional(po::positional_options_description());
-  po::store(parser.style(po::command_line_style::default_style &
-                         ~po::command_line_style::allow_guessing)
-                .run(),
-            vm);
+  po::store(
+      parser.style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+          .run(),
+      vm);
   po::notify(vm);
   return vm;
 }

@@ -6,9 +6,12 @@ namespace triage::core {
 
 std::string_view to_string(Severity s) {
   switch (s) {
-    case Severity::critical: return "critical";
-    case Severity::warning: return "warning";
-    default: return "info";
+    case Severity::critical:
+      return "critical";
+    case Severity::warning:
+      return "warning";
+    default:
+      return "info";
   }
 }
 
@@ -41,8 +44,7 @@ std::string sanitize_utf8(std::string_view in) {
     }
     // Overlong forms, surrogates and values past U+10FFFF are invalid too.
     if (valid && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-                  (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-                  (cp >= 0xD800 && cp <= 0xDFFF)))
+                  (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)))
       valid = false;
     if (valid && (cp >= 0x20 || cp == '\n' || cp == '\t')) {
       out.append(in.substr(i, len));

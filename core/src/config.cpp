@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -14,8 +15,9 @@ Config load_config(const std::filesystem::path& path) {
   if (std::filesystem::is_directory(path, ec))
     throw ConfigError(path.string() + ": is a directory, not a config file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path.string() + ": cannot read the config file (" +
-                             std::generic_category().message(errno) + ")");
+  if (!in)
+    throw ConfigError(path.string() + ": cannot read the config file (" +
+                      std::generic_category().message(errno) + ")");
   std::ostringstream text;
   text << in.rdbuf();
   return parse_config(text.str(), path.string());
@@ -23,17 +25,20 @@ Config load_config(const std::filesystem::path& path) {
 
 std::optional<std::string> closest_match(const std::string& word,
                                          const std::vector<std::string>& candidates) {
-  // Levenshtein distance; close means at most a third of the word's length.
+  // Edit distance counting a swap of neighbours as one edit (typos like
+  // "dsn"); close means at most a third of the word's length.
   auto distance = [](const std::string& a, const std::string& b) {
-    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-      cur[0] = i;
-      for (std::size_t j = 1; j <= b.size(); ++j)
-        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
-      std::swap(prev, cur);
-    }
-    return prev[b.size()];
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i)
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        d[i][j] = std::min(
+            {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1] ? 1 : 0)});
+        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+          d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    return d[a.size()][b.size()];
   };
   std::optional<std::string> best;
   std::size_t best_distance = std::max<std::size_t>(1, word.size() / 3) + 1;

@@ -13,12 +13,25 @@ namespace triage::core {
 
 namespace {
 
-const std::vector<std::string> kTopKeys{"version", "defaults", "checks"};
-const std::vector<std::string> kDefaultsKeys{"timeout", "retries", "jobs"};
-const std::vector<std::string> kCheckKeys{"id",      "plugin",     "type",    "tags",
-                                          "timeout", "retries",    "depends_on", "params",
-                                          "targets", "thresholds"};
-const std::vector<std::string> kThresholdKeys{"warning", "critical"};
+// Function-local statics: configs may be parsed during static initialisation.
+using Keys = std::vector<std::string>;
+const Keys& top_keys() {
+  static const Keys keys{"version", "defaults", "checks"};
+  return keys;
+}
+const Keys& defaults_keys() {
+  static const Keys keys{"timeout", "retries", "jobs"};
+  return keys;
+}
+const Keys& check_keys() {
+  static const Keys keys{"id",      "plugin",     "type",   "tags",    "timeout",
+                         "retries", "depends_on", "params", "targets", "thresholds"};
+  return keys;
+}
+const Keys& threshold_keys() {
+  static const Keys keys{"warning", "critical"};
+  return keys;
+}
 
 // Builds errors for one config source.
 class Reader {
@@ -97,11 +110,16 @@ class Reader {
 
   static std::string kind(const YAML::Node& node) {
     switch (node.Type()) {
-      case YAML::NodeType::Map: return "a mapping";
-      case YAML::NodeType::Sequence: return "a list";
-      case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
-      case YAML::NodeType::Null: return "nothing";
-      default: return "an undefined value";
+      case YAML::NodeType::Map:
+        return "a mapping";
+      case YAML::NodeType::Sequence:
+        return "a list";
+      case YAML::NodeType::Scalar:
+        return "'" + node.Scalar() + "'";
+      case YAML::NodeType::Null:
+        return "nothing";
+      default:
+        return "an undefined value";
     }
   }
 
@@ -142,11 +160,10 @@ nlohmann::ordered_json to_json(const YAML::Node& node) {
       if (std::regex_match(s, kFloat)) return std::stod(s);
       return s;
     }
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
-
-const std::regex kIdPattern("[a-z0-9._-]+");
 
 struct RawCheck {
   CheckSpec spec;
@@ -157,7 +174,7 @@ struct RawCheck {
 RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& key,
                     const Defaults& defaults) {
   r.expect_map(node, key);
-  r.only_keys(node, key, kCheckKeys);
+  r.only_keys(node, key, check_keys());
   RawCheck raw;
   CheckSpec& c = raw.spec;
   c.location = r.at(node);
@@ -166,6 +183,7 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
   for (const char* required : {"id", "plugin", "type"})
     if (!node[required]) r.fail(node, key + "." + required, "missing (every check needs one)");
   c.base_id = r.string(node["id"], key + ".id");
+  static const std::regex kIdPattern("[a-z0-9._-]+");
   if (!std::regex_match(c.base_id, kIdPattern))
     r.fail(node["id"], key + ".id",
            "'" + c.base_id + "' is not a valid id (use lowercase letters, digits, '.', '_', '-')");
@@ -189,7 +207,7 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
       const auto metric = kv.first.as<std::string>();
       const auto mk = k + ".thresholds." + metric;
       r.expect_map(kv.second, mk);
-      r.only_keys(kv.second, mk, kThresholdKeys);
+      r.only_keys(kv.second, mk, threshold_keys());
       ThresholdSpec spec;
       if (kv.second["warning"]) spec.warning = r.range(kv.second["warning"], mk + ".warning");
       if (kv.second["critical"]) spec.critical = r.range(kv.second["critical"], mk + ".critical");
@@ -215,7 +233,7 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
 Defaults read_defaults(const Reader& r, const YAML::Node& node) {
   Defaults d;
   r.expect_map(node, "defaults");
-  r.only_keys(node, "defaults", kDefaultsKeys);
+  r.only_keys(node, "defaults", defaults_keys());
   if (node["timeout"]) d.timeout = r.duration(node["timeout"], "defaults.timeout");
   if (node["retries"]) d.retries = r.integer(node["retries"], "defaults.retries", 0);
   if (node["jobs"]) d.jobs = r.integer(node["jobs"], "defaults.jobs", 1);
@@ -265,7 +283,7 @@ Config parse_config(const std::string& text, const std::string& source) {
   if (!root.IsDefined() || root.IsNull())
     throw ConfigError(source + ": the config is empty (expected a mapping with 'checks')");
   r.expect_map(root, "(top level)");
-  r.only_keys(root, "", kTopKeys);
+  r.only_keys(root, "", top_keys());
   if (root["version"]) {
     const int version = r.integer(root["version"], "version", 1);
     if (version != 1)
@@ -277,7 +295,8 @@ Config parse_config(const std::string& text, const std::string& source) {
   if (root["defaults"]) config.defaults = read_defaults(r, root["defaults"]);
   if (!root["checks"]) r.fail(root, "checks", "missing (expected a list of checks)");
   const auto& checks = root["checks"];
-  if (!checks.IsSequence()) r.fail(checks, "checks", "expected a list, got " + Reader::kind(checks));
+  if (!checks.IsSequence())
+    r.fail(checks, "checks", "expected a list, got " + Reader::kind(checks));
 
   std::vector<RawCheck> raws;
   std::set<std::string> ids;

@@ -41,7 +41,8 @@ checks:
 
 Config default_config() {
   std::array<char, 256> host{};
-  if (gethostname(host.data(), host.size() - 1) != 0 || host[0] == '\0') host = {'l', 'o', 'c', 'a', 'l', 'h', 'o', 's', 't'};
+  if (gethostname(host.data(), host.size() - 1) != 0 || host[0] == '\0')
+    host = {'l', 'o', 'c', 'a', 'l', 'h', 'o', 's', 't'};
   std::string text = kDefault;
   text.replace(text.find("@HOSTNAME@"), 10, host.data());
   Config config = parse_config(text, "(built-in default)");

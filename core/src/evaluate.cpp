@@ -63,8 +63,7 @@ void evaluate(const CheckSpec& spec, Outcome outcome, triage_rc rc, CheckResult&
 
   result.summary = std::move(outcome.summary);
   if (result.summary.empty()) result.summary = result.error;
-  if (!breaches.empty())
-    result.summary += (result.summary.empty() ? "" : "; ") + breaches;
+  if (!breaches.empty()) result.summary += (result.summary.empty() ? "" : "; ") + breaches;
   if (result.summary.empty()) result.summary = std::string(to_string(status));
   result.status = status;
   result.findings = std::move(outcome.findings);

@@ -16,7 +16,9 @@ constexpr std::uint32_t kFindingV1Size =
     offsetof(triage_finding, remediation_len) + sizeof(std::uint64_t);
 constexpr std::uint64_t kMaxInput = 64ull << 20;  // refuses absurd lengths outright
 
-Attempt* attempt(triage_check_ctx ctx) { return reinterpret_cast<Attempt*>(ctx); }
+Attempt* attempt(triage_check_ctx ctx) {
+  return reinterpret_cast<Attempt*>(ctx);
+}
 
 bool valid_text(const char* p, std::uint64_t n) {
   return (p != nullptr || n == 0) && n <= kMaxInput;
@@ -70,7 +72,7 @@ triage_rc set_attribute(triage_check_ctx ctx, const char* key, std::uint64_t key
 triage_rc log(triage_check_ctx ctx, std::int32_t level, const char* message, std::uint64_t len) {
   if (!valid_text(message, len)) return TRIAGE_RC_INVALID_ARGUMENT;
   const auto line = sanitize_utf8(text(message, std::min<std::uint64_t>(len, 4096)));
-  const auto spd = level <= TRIAGE_LOG_DEBUG    ? spdlog::level::debug
+  const auto spd = level <= TRIAGE_LOG_DEBUG     ? spdlog::level::debug
                    : level == TRIAGE_LOG_INFO    ? spdlog::level::info
                    : level == TRIAGE_LOG_WARNING ? spdlog::level::warn
                                                  : spdlog::level::err;

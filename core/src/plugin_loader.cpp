@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <boost/dll/shared_library.hpp>
 #include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
 #include <cstddef>
 #include <cstdlib>
 
@@ -17,10 +17,11 @@ namespace {
 // The least a 1.x plugin's structs may be: their 1.0 sizes.
 constexpr std::uint32_t kDescriptorV1Size =
     offsetof(triage_plugin_descriptor, init) + sizeof(triage_init_fn);
-constexpr std::uint32_t kCheckTypeV1Size =
-    offsetof(triage_check_type, user_data) + sizeof(void*);
+constexpr std::uint32_t kCheckTypeV1Size = offsetof(triage_check_type, user_data) + sizeof(void*);
 
-std::string safe(const char* s) { return s == nullptr ? std::string() : std::string(s); }
+std::string safe(const char* s) {
+  return s == nullptr ? std::string() : std::string(s);
+}
 
 }  // namespace
 
@@ -77,8 +78,8 @@ bool PluginRegistry::load_file(const std::filesystem::path& file) {
                   ")");
   }
   if (!lib.has(TRIAGE_PLUGIN_ENTRY_V1))
-    return refuse(std::string("not a Triage plugin: it does not export ") +
-                  TRIAGE_PLUGIN_ENTRY_V1 + "()");
+    return refuse(std::string("not a Triage plugin: it does not export ") + TRIAGE_PLUGIN_ENTRY_V1 +
+                  "()");
   const auto entry = lib.get<const triage_plugin_descriptor*()>(TRIAGE_PLUGIN_ENTRY_V1);
   const triage_plugin_descriptor* d = entry();
   if (d == nullptr) return refuse("its entry point returned no descriptor");
@@ -121,8 +122,8 @@ bool PluginRegistry::load_file(const std::filesystem::path& file) {
     if (t == nullptr || t->struct_size < kCheckTypeV1Size || t->name == nullptr ||
         t->run == nullptr)
       return refuse("check type #" + std::to_string(i) + " is malformed");
-    plugin->types.push_back({safe(t->name), safe(t->description), safe(t->params_schema),
-                             t->flags, t->run, t->user_data});
+    plugin->types.push_back({safe(t->name), safe(t->description), safe(t->params_schema), t->flags,
+                             t->run, t->user_data});
   }
   spdlog::debug("loaded plugin {} {} from {}", plugin->name, plugin->version, file.string());
   plugins_.push_back(std::move(plugin));

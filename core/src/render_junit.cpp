@@ -13,11 +13,21 @@ std::string xml(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // XML 1.0 forbids most control characters even as references.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
@@ -59,8 +69,9 @@ std::string render_junit(const nlohmann::ordered_json& report) {
               "\n  remediation: " + f.at("remediation").get<std::string>() + "\n";
     for (const auto& m : c.at("metrics"))
       if (m.at("status") != "ok")
-        body += m.at("name").get<std::string>() + " = " + std::to_string(m.at("value").get<double>()) +
-                " (" + m.at("status").get<std::string>() + ")\n";
+        body += m.at("name").get<std::string>() + " = " +
+                std::to_string(m.at("value").get<double>()) + " (" +
+                m.at("status").get<std::string>() + ")\n";
     if (status == "skipped") {
       ++skipped;
       cases += "      <skipped message=\"" + xml(summary) + "\"/>\n";
@@ -76,11 +87,10 @@ std::string render_junit(const nlohmann::ordered_json& report) {
     cases += "    </testcase>\n";
   }
   const auto& run = report.at("run");
-  const std::string attrs = "name=\"triage\" tests=\"" +
-                            std::to_string(report.at("checks").size()) + "\" failures=\"" +
-                            std::to_string(failures) + "\" errors=\"" + std::to_string(errors) +
-                            "\" skipped=\"" + std::to_string(skipped) + "\" time=\"" +
-                            seconds(run.at("duration_ms").get<double>()) + "\"";
+  const std::string attrs =
+      "name=\"triage\" tests=\"" + std::to_string(report.at("checks").size()) + "\" failures=\"" +
+      std::to_string(failures) + "\" errors=\"" + std::to_string(errors) + "\" skipped=\"" +
+      std::to_string(skipped) + "\" time=\"" + seconds(run.at("duration_ms").get<double>()) + "\"";
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites " + attrs + ">\n  <testsuite " +
          attrs + " hostname=\"" + xml(run.at("host").get<std::string>()) + "\" timestamp=\"" +
          xml(run.at("started_at").get<std::string>()) + "\">\n" + cases +

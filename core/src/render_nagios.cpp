@@ -27,8 +27,8 @@ std::string label(const std::string& text) {
 }
 
 std::string uom(const std::string& unit) {
-  static const std::set<std::string> kAllowed{"s", "ms", "us", "%", "B", "KB", "MB", "GB", "TB",
-                                              "c"};
+  static const std::set<std::string> kAllowed{"s",  "ms", "us", "%",  "B",
+                                              "KB", "MB", "GB", "TB", "c"};
   return kAllowed.count(unit) != 0 ? unit : "";
 }
 

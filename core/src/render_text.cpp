@@ -78,9 +78,8 @@ std::string render_text(const nlohmann::ordered_json& report, bool color) {
   const auto& run = report.at("run");
   std::string out;
   out += style.paint("1", "triage") + " " + run.at("triage_version").get<std::string>() +
-         " · host " + run.at("host").get<std::string>() + " · " +
-         std::to_string(checks.size()) + " checks in " +
-         format_ms(run.at("duration_ms").get<double>()) + "\n\n";
+         " · host " + run.at("host").get<std::string>() + " · " + std::to_string(checks.size()) +
+         " checks in " + format_ms(run.at("duration_ms").get<double>()) + "\n\n";
 
   for (const auto* c : checks) {
     const auto status = c->at("status").get<std::string>();

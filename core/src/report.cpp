@@ -82,7 +82,8 @@ RunInfo start_run_info(std::string config_path) {
   return info;
 }
 
-nlohmann::ordered_json build_report(const Config& config, const RunOutcome& outcome, const RunInfo& info) {
+nlohmann::ordered_json build_report(const Config& config, const RunOutcome& outcome,
+                                    const RunInfo& info) {
   std::array<int, 5> counts{};
   Status status = Status::ok;
   nlohmann::ordered_json checks = nlohmann::ordered_json::array();
@@ -123,10 +124,14 @@ std::string render_json(const nlohmann::ordered_json& report) {
 
 std::string render(const nlohmann::ordered_json& report, Format format, bool color) {
   switch (format) {
-    case Format::json: return render_json(report);
-    case Format::nagios: return render_nagios(report);
-    case Format::junit: return render_junit(report);
-    default: return render_text(report, color);
+    case Format::json:
+      return render_json(report);
+    case Format::nagios:
+      return render_nagios(report);
+    case Format::junit:
+      return render_junit(report);
+    default:
+      return render_text(report, color);
   }
 }
 

@@ -32,11 +32,11 @@ std::vector<CheckSpec> select_checks(const Config& config, const Selection& sele
   if (!selection.tags.empty())
     for (std::size_t i = 0; i < all.size(); ++i) {
       const auto& tags = all[i].tags;
-      chosen[i] = chosen[i] && std::any_of(selection.tags.begin(), selection.tags.end(),
-                                           [&](const std::string& t) {
-                                             return std::find(tags.begin(), tags.end(), t) !=
-                                                    tags.end();
-                                           });
+      chosen[i] =
+          chosen[i] &&
+          std::any_of(selection.tags.begin(), selection.tags.end(), [&](const std::string& t) {
+            return std::find(tags.begin(), tags.end(), t) != tags.end();
+          });
     }
   // Pull in prerequisites (transitively), whatever their tags.
   for (bool grew = true; grew;) {

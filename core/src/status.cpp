@@ -5,11 +5,12 @@
 namespace triage::core {
 
 namespace {
-constexpr std::array<std::string_view, 5> kNames{"ok", "warning", "critical", "unknown",
-                                                 "skipped"};
+constexpr std::array<std::string_view, 5> kNames{"ok", "warning", "critical", "unknown", "skipped"};
 }
 
-std::string_view to_string(Status s) { return kNames.at(static_cast<std::size_t>(s)); }
+std::string_view to_string(Status s) {
+  return kNames.at(static_cast<std::size_t>(s));
+}
 
 std::optional<Status> parse_status(std::string_view text) {
   for (std::size_t i = 0; i < kNames.size(); ++i)
@@ -23,6 +24,8 @@ Status worst(Status a, Status b) {
   return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
 }
 
-int exit_code(Status s) { return s == Status::skipped ? 0 : static_cast<int>(s); }
+int exit_code(Status s) {
+  return s == Status::skipped ? 0 : static_cast<int>(s);
+}
 
 }  // namespace triage::core

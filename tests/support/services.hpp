@@ -119,7 +119,10 @@ class Blackhole {
 //   txt.triage.test      TXT   "v=triage1"
 //   triage.test          MX    10 mail.triage.test
 //   any other name under triage.test: NXDOMAIN
-//   any name under fail.test: SERVFAIL (forwarded to a dead upstream)
+//   any name under fail.test: SERVFAIL, at once (forwarded to a second dnsmasq
+//                        whose unsigned answers fail DNSSEC validation against
+//                        a trust anchor for fail.test)
+//   any other name:      REFUSED
 // Nothing is forwarded to the machine's real resolvers.
 class Dnsmasq {
  public:

@@ -139,9 +139,7 @@ class Context {
   }
 
   // Marks the result `unknown` with this error (the check could not judge).
-  void error(std::string_view message) {
-    host_->set_error(ctx_, message.data(), message.size());
-  }
+  void error(std::string_view message) { host_->set_error(ctx_, message.data(), message.size()); }
 
   bool cancelled() const { return host_->is_cancelled(ctx_) != 0; }
 
@@ -210,9 +208,13 @@ triage_rc run(const triage_host_api* host, triage_check_ctx ctx, const char* par
 
 template <class Check>
 const triage_check_type* check_type() {
-  static const triage_check_type type{
-      sizeof(triage_check_type), flags_of<Check>::value, Check::name, Check::description,
-      Check::params_schema,      &run<Check>,            nullptr};
+  static const triage_check_type type{sizeof(triage_check_type),
+                                      flags_of<Check>::value,
+                                      Check::name,
+                                      Check::description,
+                                      Check::params_schema,
+                                      &run<Check>,
+                                      nullptr};
   return &type;
 }
 
@@ -233,13 +235,18 @@ triage_rc init(const triage_host_api* host, const triage_check_type* const** out
 
 // Defines the plugin's entry point. NAME, VERSION and DESCRIPTION are string
 // literals; the rest are the check classes.
-#define TRIAGE_PLUGIN(NAME, VERSION, DESCRIPTION, ...)                                   \
-  extern "C" TRIAGE_EXPORT const triage_plugin_descriptor* triage_plugin_v1(void) {      \
-    static const triage_plugin_descriptor descriptor{                                    \
-        sizeof(triage_plugin_descriptor), TRIAGE_PLUGIN_MAGIC, TRIAGE_ABI_MAJOR,          \
-        TRIAGE_ABI_MINOR,                 TRIAGE_SDK_VERSION,  NAME,                      \
-        VERSION,                          DESCRIPTION,         &::triage::detail::init<__VA_ARGS__>}; \
-    return &descriptor;                                                                  \
+#define TRIAGE_PLUGIN(NAME, VERSION, DESCRIPTION, ...)                                      \
+  extern "C" TRIAGE_EXPORT const triage_plugin_descriptor* triage_plugin_v1(void) {         \
+    static const triage_plugin_descriptor descriptor{sizeof(triage_plugin_descriptor),      \
+                                                     TRIAGE_PLUGIN_MAGIC,                   \
+                                                     TRIAGE_ABI_MAJOR,                      \
+                                                     TRIAGE_ABI_MINOR,                      \
+                                                     TRIAGE_SDK_VERSION,                    \
+                                                     NAME,                                  \
+                                                     VERSION,                               \
+                                                     DESCRIPTION,                           \
+                                                     &::triage::detail::init<__VA_ARGS__>}; \
+    return &descriptor;                                                                     \
   }
 
 #endif  // TRIAGE_PLUGIN_HPP

@@ -91,7 +91,9 @@ struct Recorder {
   const std::atomic<bool>* cancel = nullptr;
 };
 
-inline Recorder& rec(triage_check_ctx ctx) { return *reinterpret_cast<Recorder*>(ctx); }
+inline Recorder& rec(triage_check_ctx ctx) {
+  return *reinterpret_cast<Recorder*>(ctx);
+}
 inline std::string str(const char* p, std::uint64_t n) {
   return p == nullptr ? std::string() : std::string(p, static_cast<std::size_t>(n));
 }
@@ -110,8 +112,7 @@ inline triage_rc emit_metric(triage_check_ctx ctx, const triage_metric* m) {
   if (ctx == nullptr || m == nullptr || m->struct_size < sizeof(triage_metric))
     return TRIAGE_RC_INVALID_ARGUMENT;
   std::lock_guard lock(rec(ctx).mutex);
-  rec(ctx).result.metrics.push_back({str(m->name, m->name_len), m->value,
-                                     str(m->unit, m->unit_len),
+  rec(ctx).result.metrics.push_back({str(m->name, m->name_len), m->value, str(m->unit, m->unit_len),
                                      str(m->default_warning, m->default_warning_len),
                                      str(m->default_critical, m->default_critical_len)});
   return TRIAGE_RC_OK;
@@ -128,8 +129,8 @@ inline triage_rc add_finding(triage_check_ctx ctx, const triage_finding* f) {
   return TRIAGE_RC_OK;
 }
 
-inline triage_rc set_attribute(triage_check_ctx ctx, const char* k, std::uint64_t kn,
-                               const char* v, std::uint64_t vn) {
+inline triage_rc set_attribute(triage_check_ctx ctx, const char* k, std::uint64_t kn, const char* v,
+                               std::uint64_t vn) {
   if (ctx == nullptr) return TRIAGE_RC_INVALID_ARGUMENT;
   std::lock_guard lock(rec(ctx).mutex);
   rec(ctx).result.attributes[str(k, kn)] = str(v, vn);
@@ -152,8 +153,7 @@ inline std::int32_t is_cancelled(triage_check_ctx ctx) {
 
 inline triage_rc get_deadline(triage_check_ctx ctx, std::int64_t* out) {
   if (ctx == nullptr || out == nullptr) return TRIAGE_RC_INVALID_ARGUMENT;
-  *out = std::chrono::duration_cast<std::chrono::nanoseconds>(
-             rec(ctx).deadline.time_since_epoch())
+  *out = std::chrono::duration_cast<std::chrono::nanoseconds>(rec(ctx).deadline.time_since_epoch())
              .count();
   return TRIAGE_RC_OK;
 }
@@ -192,8 +192,7 @@ inline Result run(const triage_check_type& type, const nlohmann::json& params,
   recorder.cancel = options.cancel;
   const std::string text = params.dump();
   auto* ctx = reinterpret_cast<triage_check_ctx>(&recorder);
-  recorder.result.rc =
-      type.run(detail::host_api(), ctx, text.data(), text.size(), type.user_data);
+  recorder.result.rc = type.run(detail::host_api(), ctx, text.data(), text.size(), type.user_data);
   return std::move(recorder.result);
 }
 

@@ -25,7 +25,8 @@ struct RunInfo {
 
 RunInfo start_run_info(std::string config_path);
 
-nlohmann::ordered_json build_report(const Config& config, const RunOutcome& outcome, const RunInfo& info);
+nlohmann::ordered_json build_report(const Config& config, const RunOutcome& outcome,
+                                    const RunInfo& info);
 
 // "2026-11-27T21:03:04.123Z"
 std::string iso8601(std::chrono::system_clock::time_point t);

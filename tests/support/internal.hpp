@@ -1,0 +1,40 @@
+// Helpers shared by the fixture's source files; not part of the public API.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "services.hpp"
+
+namespace triage::test::detail {
+
+// The whole file, or "" when it cannot be read: used to put a service's log
+// into the error that says it did not start.
+std::string read_text(const std::filesystem::path& file);
+
+// Replaces the file's content; throws std::runtime_error on failure.
+void write_text(const std::filesystem::path& file, std::string_view text);
+
+// n different ports from free_port(): two calls can return the same port,
+// because the kernel may hand out a port again once its probe socket closed.
+std::vector<std::uint16_t> distinct_free_ports(std::size_t n);
+
+enum class Startup { listening, exited, timed_out };
+
+// Waits until every port accepts connections, giving up early when the
+// process exits (typically: a port taken between free_port() and its bind).
+Startup wait_until_listening(const Process& process, const std::vector<std::uint16_t>& ports,
+                             std::chrono::milliseconds timeout);
+
+// How many times a service is started with fresh ports before its fixture gives up.
+inline constexpr int kStartAttempts = 3;
+
+// Bound on every readiness wait; services here come up in milliseconds.
+inline constexpr std::chrono::milliseconds kStartTimeout{10'000};
+
+}  // namespace triage::test::detail
