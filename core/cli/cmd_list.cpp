@@ -30,10 +30,12 @@ int cmd_list(const std::vector<std::string>& args) {
   std::string config_path, format = "text";
   std::vector<std::string> only, tags;
   po::options_description desc("Options");
-  desc.add_options()("config,c", po::value(&config_path), "config file (YAML or JSON)")(
-      "only", po::value(&only)->composing(), "as for triage run (repeatable)")(
-      "tag", po::value(&tags)->composing(), "as for triage run (repeatable)")(
-      "format,f", po::value(&format)->default_value("text"), "text or json");
+  desc.add_options()("config,c", po::value(&config_path)->value_name("FILE"),
+                     "config file (YAML or JSON)")(
+      "only", po::value(&only)->composing()->value_name("PATTERN"),
+      "as for triage run (repeatable)")("tag", po::value(&tags)->composing()->value_name("TAG"),
+                                        "as for triage run (repeatable)")(
+      "format,f", po::value(&format)->default_value("text")->value_name("FORMAT"), "text or json");
   add_common_options(desc, common);
   try {
     parse(args, desc);

@@ -27,7 +27,8 @@ int cmd_plugins(const std::vector<std::string>& args) {
   Common common;
   std::string format = "text";
   po::options_description desc("Options");
-  desc.add_options()("format,f", po::value(&format)->default_value("text"), "text or json");
+  desc.add_options()("format,f", po::value(&format)->default_value("text")->value_name("FORMAT"),
+                     "text or json");
   add_common_options(desc, common);
   try {
     parse(args, desc);

@@ -57,16 +57,20 @@ int cmd_run(const std::vector<std::string>& args) {
   std::vector<std::string> only, tags;
   int jobs = 0;
   po::options_description desc("Options");
-  desc.add_options()("config,c", po::value(&config_path), "config file (YAML or JSON)")(
-      "only", po::value(&only)->composing(),
+  desc.add_options()("config,c", po::value(&config_path)->value_name("FILE"),
+                     "config file (YAML or JSON)")(
+      "only", po::value(&only)->composing()->value_name("PATTERN"),
       "run only checks matching ID, config id, plugin.type or a glob (repeatable)")(
-      "tag", po::value(&tags)->composing(), "run only checks with this tag (repeatable)")(
-      "format,f", po::value(&format_name),
+      "tag", po::value(&tags)->composing()->value_name("TAG"),
+      "run only checks with this tag (repeatable)")(
+      "format,f", po::value(&format_name)->value_name("FORMAT"),
       "text, json, nagios or junit (default: text on a terminal, else json; with --output, "
       "from its extension: .xml junit, .txt text, otherwise json)")(
-      "output,o", po::value(&output), "write the report to FILE (atomically) instead of stdout")(
-      "jobs,j", po::value(&jobs), "checks run at once (default: the config's defaults.jobs, 64)")(
-      "timeout", po::value(&timeout_text),
+      "output,o", po::value(&output)->value_name("FILE"),
+      "write the report to FILE (atomically) instead of stdout")(
+      "jobs,j", po::value(&jobs)->value_name("N"),
+      "checks run at once (default: the config's defaults.jobs, 64)")(
+      "timeout", po::value(&timeout_text)->value_name("DURATION"),
       "timeout for every check, overriding the config (e.g. 2s)");
   add_common_options(desc, common);
   try {

@@ -34,10 +34,10 @@ class JsonLineSink : public spdlog::sinks::base_sink<std::mutex> {
 }  // namespace
 
 void add_common_options(po::options_description& desc, Common& common) {
-  desc.add_options()("plugin-dir", po::value(&common.plugin_dirs)->composing(),
+  desc.add_options()("plugin-dir", po::value(&common.plugin_dirs)->composing()->value_name("DIR"),
                      "also load plugins from DIR, before the default folders (repeatable)")(
       "verbose,v", po::bool_switch(&common.verbose), "log debug detail to stderr")(
-      "log-format", po::value(&common.log_format)->default_value("text"),
+      "log-format", po::value(&common.log_format)->default_value("text")->value_name("FORMAT"),
       "stderr log lines as 'text' or 'json'")("help,h", po::bool_switch(&common.help),
                                               "show this help");
 }
