@@ -22,7 +22,8 @@ constexpr const char* kHelp = R"(Usage: triage run [options]
 
 Runs the checks of a config (or, without --config, the built-in diagnosis of
 this machine) and prints a report. Exit code: the worst status, 0 ok,
-1 warning, 2 critical, 3 unknown; 64 bad usage; 78 bad config.
+1 warning, 2 critical, 3 unknown; 64 bad usage; 70 the report could not be
+written; 78 bad config; 130 interrupted (the partial report is written).
 
 Examples:
   triage run                               diagnose this machine
@@ -73,8 +74,9 @@ int cmd_run(const std::vector<std::string>& args) {
       "timeout", po::value(&timeout_text)->value_name("DURATION"),
       "timeout for every check, overriding the config (e.g. 2s)");
   add_common_options(desc, common);
+  po::variables_map vm;
   try {
-    parse(args, desc);
+    vm = parse(args, desc);
   } catch (const po::error& e) {
     return usage_error("run", e.what(), desc);
   }
@@ -98,11 +100,24 @@ int cmd_run(const std::vector<std::string>& args) {
   std::optional<std::chrono::milliseconds> timeout;
   if (!timeout_text.empty()) {
     timeout = core::parse_duration(timeout_text);
-    if (!timeout || timeout->count() == 0)
+    if (!timeout)
       return usage_error("run", "--timeout '" + timeout_text + "' is not a duration (e.g. 2s)",
                          desc);
+    if (timeout->count() == 0) return usage_error("run", "--timeout must be longer than 0", desc);
   }
-  if (jobs < 0) return usage_error("run", "--jobs must be at least 1", desc);
+  if (vm.count("jobs") != 0 && jobs < 1)
+    return usage_error("run", "--jobs must be at least 1", desc);
+  if (!output.empty()) {
+    // Refuse an unwritable destination now, not after every check has run.
+    const auto dir = std::filesystem::absolute(output).parent_path();
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+      return usage_error(
+          "run", "--output " + output + ": folder " + dir.string() + " does not exist", desc);
+    if (access(dir.c_str(), W_OK) != 0)
+      return usage_error(
+          "run", "--output " + output + ": folder " + dir.string() + " is not writable", desc);
+  }
 
   core::Config config;
   core::PluginRegistry registry;

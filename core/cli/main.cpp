@@ -33,9 +33,13 @@ Examples:
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return triage::cli::kExitUsage;
+  }
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;
-    return args.empty() ? triage::cli::kExitUsage : 0;
+    return 0;
   }
   if (args[0] == "--version" || args[0] == "version") {
     std::cout << "triage " << TRIAGE_VERSION << " (plugin ABI " << TRIAGE_ABI_MAJOR << "."

@@ -195,10 +195,16 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
   if (node["tags"]) c.tags = r.strings(node["tags"], k + ".tags");
   if (node["timeout"]) c.timeout = r.duration(node["timeout"], k + ".timeout");
   if (node["retries"]) c.retries = r.integer(node["retries"], k + ".retries", 0);
-  if (node["depends_on"]) c.depends_on = r.strings(node["depends_on"], k + ".depends_on");
+  c.params_location = c.location;
+  c.depends_on_location = c.location;
+  if (node["depends_on"]) {
+    c.depends_on = r.strings(node["depends_on"], k + ".depends_on");
+    c.depends_on_location = r.at(node["depends_on"]);
+  }
   if (node["params"]) {
     r.expect_map(node["params"], k + ".params");
     c.params = to_json(node["params"]);
+    c.params_location = r.at(node["params"]);
   }
   if (node["thresholds"]) {
     const auto& th = node["thresholds"];
@@ -256,7 +262,7 @@ void check_cycles(const Reader& r, const std::vector<RawCheck>& raws) {
         for (; it != stack.end(); ++it) cycle += *it + " -> ";
         cycle += dep;
         const auto& spec = by_id[id]->spec;
-        throw ConfigError(spec.location.where() + ": checks[" + spec.base_id +
+        throw ConfigError(spec.depends_on_location.where() + ": checks[" + spec.base_id +
                           "].depends_on: dependency cycle " + cycle);
       }
       if (state[dep] == 0) visit(dep);

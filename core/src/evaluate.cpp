@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace triage::core {
@@ -53,6 +54,13 @@ void evaluate(const CheckSpec& spec, Outcome outcome, triage_rc rc, CheckResult&
     status = worst(status, m.status);
     result.metrics.push_back(std::move(m));
   }
+  // A threshold for a metric the check never emitted is most likely a typo
+  // in the config; say so rather than ignore it silently.
+  for (const auto& [name, _] : spec.thresholds)
+    if (std::none_of(result.metrics.begin(), result.metrics.end(),
+                     [&](const Metric& m) { return m.name == name; }) &&
+        result.error.empty() && outcome.error.empty())
+      spdlog::warn("{}: threshold for '{}' matches no metric this check emitted", spec.id, name);
   for (const auto& f : outcome.findings)
     status = worst(status, static_cast<Status>(static_cast<int>(f.severity)));
 

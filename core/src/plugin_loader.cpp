@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "triage/core/host_api.hpp"
+#include "triage/core/params_check.hpp"
 
 namespace triage::core {
 
@@ -150,6 +151,8 @@ std::vector<std::filesystem::path> plugin_search_path(
 }
 
 void validate_plugins(const Config& config, const PluginRegistry& registry) {
+  ParamsChecker params;
+  std::string last_base;
   for (const auto& check : config.checks) {
     const Plugin* plugin = registry.find(check.plugin);
     if (plugin == nullptr) {
@@ -178,6 +181,9 @@ void validate_plugins(const Config& config, const PluginRegistry& registry) {
       throw ConfigError(check.type_location.where() + ": checks[" + check.base_id +
                         "].type: " + what);
     }
+    // Fan-out instances differ only in their target: check the first one.
+    if (check.base_id != last_base) params.check(check, *plugin->find(check.type));
+    last_base = check.base_id;
   }
 }
 

@@ -74,7 +74,7 @@ std::string Range::describe() const {
   if (start_infinite_ && end_infinite_) return "never";
   if (start_infinite_) return "> " + hi;
   if (end_infinite_) return "< " + lo;
-  if (start_ == 0) return "> " + hi + " or < 0";
+  if (start_ == 0) return "> " + hi;  // "or < 0" is noise for the usual upper bound
   return "outside " + lo + ".." + hi;
 }
 

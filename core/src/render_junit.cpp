@@ -39,6 +39,12 @@ std::string xml(const std::string& s) {
   return out;
 }
 
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
 std::string seconds(double ms) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", ms / 1000.0);
@@ -69,9 +75,8 @@ std::string render_junit(const nlohmann::ordered_json& report) {
               "\n  remediation: " + f.at("remediation").get<std::string>() + "\n";
     for (const auto& m : c.at("metrics"))
       if (m.at("status") != "ok")
-        body += m.at("name").get<std::string>() + " = " +
-                std::to_string(m.at("value").get<double>()) + " (" +
-                m.at("status").get<std::string>() + ")\n";
+        body += m.at("name").get<std::string>() + " = " + number(m.at("value").get<double>()) +
+                " (" + m.at("status").get<std::string>() + ")\n";
     if (status == "skipped") {
       ++skipped;
       cases += "      <skipped message=\"" + xml(summary) + "\"/>\n";

@@ -55,7 +55,8 @@ TEST_CASE("ranges take decimals and negative bounds", "[range]") {
 }
 
 TEST_CASE("describe() says when a range alerts", "[range]") {
-  CHECK(Range::parse("500").describe() == "> 500 or < 0");
+  CHECK(Range::parse("500").describe() == "> 500");
+  CHECK(Range::parse("10:20").describe() == "outside 10..20");
   CHECK(Range::parse("30:").describe() == "< 30");
   CHECK(Range::parse("~:5").describe() == "> 5");
   CHECK(Range::parse("@1:2").describe() == "inside 1..2");

@@ -24,8 +24,11 @@ class FnExecutor : public Executor {
     return TRIAGE_RC_OK;
   };
   triage_rc execute(const CheckSpec& spec, Attempt& attempt) override {
+    // A copy: an abandoned check may still run after the test (and this
+    // executor) is gone, so it must not run from the executor's storage.
     auto it = behaviours.find(spec.base_id);
-    return it == behaviours.end() ? fallback(attempt) : it->second(attempt);
+    auto fn = it == behaviours.end() ? fallback : it->second;
+    return fn(attempt);
   }
 };
 

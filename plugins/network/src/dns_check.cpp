@@ -14,10 +14,10 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +55,11 @@ const char* const DnsCheck::params_schema = R"({
     "tcp": {
       "type": "boolean", "default": false,
       "description": "Query over TCP instead of UDP (checks that TCP port 53 is reachable)."
+    },
+    "accept_rcodes": {
+      "type": "array", "items": {"enum": ["NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED"]},
+      "default": ["NOERROR"],
+      "description": "Response codes that count as a healthy answer. [NOERROR, NXDOMAIN] checks only that the resolver answers at all (the built-in default run uses it). Not with via: system."
     }
   },
   "required": ["target"],
@@ -426,13 +431,14 @@ Answers parse_answers(int type, const std::vector<unsigned char>& reply) {
 constexpr Thresholds kLatencyDefaults{"200", "1000"};
 
 void check_params(const nlohmann::json& params) {
-  static const std::set<std::string> known{"target", "server", "type", "expect", "via", "tcp"};
+  static const std::set<std::string> known{"target", "server", "type",         "expect",
+                                           "via",    "tcp",    "accept_rcodes"};
   if (!params.is_object()) throw ParamError("params must be a JSON object");
   for (const auto& item : params.items())
     if (known.count(item.key()) == 0)
       throw ParamError("unknown param '" + item.key() +
                        "' (known: target, server, type, "
-                       "expect, via, tcp)");
+                       "expect, via, tcp, accept_rcodes)");
 }
 
 }  // namespace
@@ -455,6 +461,9 @@ void DnsCheck::run(Context& ctx) {
     throw ParamError("param 'via': \"system\" resolves addresses only (type A or AAAA)");
   const auto expect = ctx.param<std::vector<std::string>>("expect", {});
   const bool tcp = ctx.param<bool>("tcp", false);
+  const auto accept_rcodes = ctx.param<std::vector<std::string>>("accept_rcodes", {"NOERROR"});
+  if (system && ctx.has("accept_rcodes"))
+    throw ParamError("param 'accept_rcodes' applies to DNS queries, not to via: \"system\"");
   std::optional<Server> server;
   if (ctx.has("server")) server = parse_server(ctx.required<std::string>("server"));
 
@@ -563,6 +572,18 @@ void DnsCheck::run(Context& ctx) {
 
   // ---- failures reported by the resolver ----
   const int status = outcome.status;
+  const bool accepted =
+      !rcode.empty() && rcode != "NOERROR" &&
+      std::find(accept_rcodes.begin(), accept_rcodes.end(), rcode) != accept_rcodes.end();
+  if (accepted) {
+    // The server answered with a code the config counts as healthy: the
+    // check is about the resolver answering, not about this name.
+    ctx.metric("latency_ms", elapsed_ms, "ms", kLatencyDefaults);
+    ctx.metric("answers", 0, "");
+    ctx.status(Status::ok, what + ": " + rcode + " from " + server_label + " in " +
+                               format_ms(elapsed_ms) + " (an answer, as accepted)");
+    return;
+  }
   if (status != ARES_SUCCESS && status != ARES_ENODATA) {
     ctx.metric("latency_ms", elapsed_ms, "ms", kLatencyDefaults);
     ctx.metric("answers", 0, "");

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -685,8 +686,9 @@ void HttpCheck::run(Context& ctx) {
     }
     if (rc != CURLE_OK) {
       if (rc == CURLE_SSL_CACERT_BADFILE) {
-        throw std::runtime_error("param 'ca_file': " + *p.ca_file +
-                                 " holds no usable PEM certificate (" + errbuf_or(t, rc) + ")");
+        throw std::runtime_error(
+            (p.ca_file ? "param 'ca_file': " + *p.ca_file : std::string("the system CA store")) +
+            " holds no usable PEM certificate (" + errbuf_or(t, rc) + ")");
       }
       classify_transport(p, t, rc, timeout_ms, failures);
       return false;

@@ -121,7 +121,9 @@ double ms_since(Clock::time_point start) {
 
 std::string format_ms(double ms) {
   char buf[32];
-  if (ms < 10)
+  if (ms < 1)
+    std::snprintf(buf, sizeof buf, "%.2f ms", ms);  // loopback answers in tens of µs
+  else if (ms < 10)
     std::snprintf(buf, sizeof buf, "%.1f ms", ms);
   else if (ms < 1000)
     std::snprintf(buf, sizeof buf, "%.0f ms", ms);

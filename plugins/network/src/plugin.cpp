@@ -3,5 +3,5 @@
 
 using namespace triage::network;
 
-TRIAGE_PLUGIN("network", "1.0.0", "DNS, TCP, HTTP, TLS and routing diagnostics", DnsCheck,
-              TcpCheck, HttpCheck, TlsCheck, RouteCheck, LoopbackCheck)
+TRIAGE_PLUGIN("network", "1.0.0", "DNS, TCP, HTTP, TLS and routing diagnostics", DnsCheck, TcpCheck,
+              HttpCheck, TlsCheck, RouteCheck, LoopbackCheck)

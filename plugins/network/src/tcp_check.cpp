@@ -88,7 +88,7 @@ void TcpCheck::run(Context& ctx) {
     }
     std::string detail = "connected to " + address + " in " + format_ms(conn.elapsed_ms) +
                          ", then nothing more within " + format_ms(ms_since(exchange_start)) +
-                         " while " + std::string(during);
+                         " while " + std::string(during) + " " + address;
     if (expect) detail += "; expected '" + escape_printable(*expect) + "'";
     detail += got.empty() ? "; received nothing"
                           : "; received " + std::to_string(got.size()) + " bytes: '" +

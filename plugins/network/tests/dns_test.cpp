@@ -254,3 +254,20 @@ TEST_CASE("dns: a cancelled run stops and reports no verdict", "[dns]") {
   CHECK(r.status() == Status::unknown);
   CHECK(r.findings.empty());
 }
+
+TEST_CASE("dns: accept_rcodes makes NXDOMAIN a healthy answer, and only that", "[dns]") {
+  const auto accepted =
+      query({{"target", "nope.triage.test"}, {"accept_rcodes", {"NOERROR", "NXDOMAIN"}}});
+  INFO(describe(accepted));
+  CHECK(accepted.status() == Status::ok);
+  CHECK(accepted.findings.empty());
+  CHECK(accepted.metric("latency_ms") != nullptr);
+  CHECK(accepted.attributes.at("rcode") == "NXDOMAIN");
+  const auto servfail =
+      query({{"target", "x.fail.test"}, {"accept_rcodes", {"NOERROR", "NXDOMAIN"}}});
+  CHECK(servfail.status() == Status::critical);
+  CHECK(servfail.finding(Severity::critical, "SERVFAIL") != nullptr);
+  const auto system =
+      query({{"target", "localhost"}, {"via", "system"}, {"accept_rcodes", {"NXDOMAIN"}}});
+  CHECK(system.status() == Status::unknown);
+}

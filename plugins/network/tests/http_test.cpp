@@ -4,6 +4,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
 #include <string>
 
 #include <triage/testing.hpp>
@@ -387,6 +388,16 @@ TEST_CASE("http: malformed params end unknown with an error", "[http]") {
     CHECK_FALSE(r.error.empty());
     CHECK(r.findings.empty());
   }
+}
+
+TEST_CASE("http: a ca_file without certificates ends unknown", "[http]") {
+  triage::test::TempDir dir;
+  const auto path = dir.path() / "garbage.pem";
+  std::ofstream(path) << "not a certificate\n";
+  const auto r = request({{"target", nginx().https_url("/")}, {"ca_file", path.string()}});
+  INFO(describe(r));
+  CHECK(r.status() == Status::unknown);
+  CHECK(r.error.find("ca_file") != std::string::npos);
 }
 
 TEST_CASE("http: a cancelled run stops and reports no verdict", "[http]") {

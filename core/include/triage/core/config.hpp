@@ -51,6 +51,8 @@ struct CheckSpec {
   SourceLocation location;                          // of the check entry
   SourceLocation plugin_location;
   SourceLocation type_location;
+  SourceLocation params_location;      // of `params`, else the check entry
+  SourceLocation depends_on_location;  // of `depends_on`, else the check entry
 };
 
 struct Defaults {

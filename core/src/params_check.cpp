@@ -1,0 +1,100 @@
+// Checks a check's params against the JSON Schema its plugin declared, so a
+// typo or a wrong type is a config error (file:line: key) before anything runs.
+#include "triage/core/params_check.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validator.hpp>
+
+namespace triage::core {
+
+struct ParamsChecker::Compiled {
+  nlohmann::json document;
+  valijson::Schema schema;
+};
+
+ParamsChecker::ParamsChecker() = default;
+ParamsChecker::~ParamsChecker() = default;
+
+const ParamsChecker::Compiled* ParamsChecker::compile(const CheckType& type) {
+  auto it = cache_.find(&type);
+  if (it != cache_.end()) return it->second.get();
+  auto compiled = std::make_unique<Compiled>();
+  try {
+    compiled->document = nlohmann::json::parse(type.params_schema);
+    valijson::SchemaParser parser;
+    valijson::adapters::NlohmannJsonAdapter adapter(compiled->document);
+    parser.populateSchema(adapter, compiled->schema);
+  } catch (const std::exception& e) {
+    // The plugin's own schema is broken: its check will judge its params.
+    spdlog::warn("check type {}: params schema ignored: {}", type.name, e.what());
+    compiled.reset();
+  }
+  return (cache_[&type] = std::move(compiled)).get();
+}
+
+void ParamsChecker::check(const CheckSpec& spec, const CheckType& type) {
+  const Compiled* compiled = compile(type);
+  if (compiled == nullptr) return;
+  const std::string key = "checks[" + spec.base_id + "].params";
+  auto fail = [&](const std::string& what) {
+    throw ConfigError(spec.params_location.where() + ": " + what);
+  };
+  const auto params = nlohmann::json::parse(spec.params.dump());
+  const auto& schema = compiled->document;
+  // Our own pass first, for the two most common mistakes, with better words
+  // than a generic validator has: unknown names (with a suggestion) and
+  // missing required ones.
+  if (schema.is_object() && params.is_object()) {
+    const auto props = schema.value("properties", nlohmann::json::object());
+    if (schema.value("additionalProperties", nlohmann::json(true)) == false && props.is_object()) {
+      std::vector<std::string> known;
+      for (const auto& [name, _] : props.items()) known.push_back(name);
+      for (const auto& [name, _] : params.items()) {
+        if (props.contains(name)) continue;
+        std::string what = key + "." + name + ": " + spec.plugin + "." + spec.type +
+                           " has no param '" + name + "'";
+        if (auto near = closest_match(name, known)) what += " (did you mean '" + *near + "'?)";
+        fail(what);
+      }
+    }
+    for (const auto& name : schema.value("required", nlohmann::json::array()))
+      if (name.is_string() && !params.contains(name.get<std::string>()))
+        fail(key + "." + name.get<std::string>() + ": missing (" + spec.plugin + "." + spec.type +
+             " requires it)");
+  }
+  valijson::Validator validator;
+  valijson::ValidationResults results;
+  valijson::adapters::NlohmannJsonAdapter adapter(params);
+  if (validator.validate(compiled->schema, adapter, &results)) return;
+  // Report the deepest error: it names the param and what was wrong.
+  valijson::ValidationResults::Error error, deepest;
+  while (results.popError(error))
+    if (error.context.size() >= deepest.context.size()) deepest = error;
+  std::string path = key;
+  std::string first;  // the top-level param the error is in
+  for (std::size_t i = 1; i < deepest.context.size(); ++i) {
+    std::string part = deepest.context[i];
+    if (part.size() > 2 && part.front() == '[' && part.back() == ']') {
+      const std::string inner = part.substr(1, part.size() - 2);
+      const bool index = inner.find_first_not_of("0123456789") == std::string::npos;
+      part = index ? "[" + inner + "]" : "." + inner;
+      if (!index && part.size() > 2 && part[1] == '"')
+        part = "." + inner.substr(1, inner.size() - 2);
+    }
+    if (i == 1 && part.size() > 1 && part[0] == '.') first = part.substr(1);
+    path += part;
+  }
+  std::string what = deepest.description;
+  // valijson names the constraint, not what it wanted: add the declared type.
+  const auto props = schema.is_object() ? schema.value("properties", nlohmann::json::object())
+                                        : nlohmann::json::object();
+  if (deepest.context.size() == 2 && props.contains(first) && props[first].contains("type"))
+    what += " (expected " + props[first]["type"].dump() + ")";
+  fail(path + ": " + what);
+}
+
+}  // namespace triage::core

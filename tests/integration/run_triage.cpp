@@ -1,0 +1,156 @@
+#include "run_triage.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "services.hpp"
+
+extern char** environ;
+
+namespace triage::itest {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string key_of(const std::string& entry) {
+  return entry.substr(0, entry.find('='));
+}
+
+// The child's environment: ours, minus the variables that change triage's
+// behaviour unasked, then the caller's settings.
+std::vector<std::string> child_environment(const RunEnv& env) {
+  std::vector<std::string> out;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const std::string key = key_of(entry);
+    if (key == "TRIAGE_PLUGIN_PATH" || key == "NO_COLOR") continue;
+    bool replaced = false;
+    for (const auto& [k, v] : env.set) replaced = replaced || k == key;
+    if (!replaced) out.push_back(entry);
+  }
+  for (const auto& [k, v] : env.set) out.push_back(k + "=" + v);
+  return out;
+}
+
+// Waits for pid; kills it once `limit` has passed. Returns the wait status,
+// or -1 when the child had to be killed. A pidfd makes the wait a poll() with
+// a timeout; without one (an old kernel) the wait has no limit, and ctest's
+// TIMEOUT is the backstop.
+int wait_with_limit(pid_t pid, std::chrono::seconds limit) {
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  bool killed = false;
+  if (pidfd >= 0) {
+    const auto deadline = Clock::now() + limit;
+    for (;;) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      pollfd pfd{pidfd, POLLIN, 0};
+      const int ready = left > 0 ? ::poll(&pfd, 1, static_cast<int>(left)) : 0;
+      if (ready > 0) break;
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready < 0) break;  // cannot watch: wait without a limit
+      ::kill(pid, SIGKILL);
+      killed = true;
+      break;
+    }
+    ::close(pidfd);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw std::runtime_error("waitpid failed");
+  }
+  return killed ? -1 : status;
+}
+
+}  // namespace
+
+std::filesystem::path triage_binary() {
+  return TRIAGE_BIN;
+}
+
+std::string read_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::filesystem::path write_file(const std::filesystem::path& dir, const std::string& name,
+                                 const std::string& text) {
+  const auto path = dir / name;
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+  return path;
+}
+
+RunResult run_triage(const std::vector<std::string>& args, const RunEnv& env) {
+  const triage::test::TempDir dir;
+  const std::string out_file = (dir.path() / "stdout").string();
+  const std::string err_file = (dir.path() / "stderr").string();
+  const std::string binary = triage_binary().string();
+
+  std::vector<std::string> argv_text{binary};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_text = child_environment(env);
+  std::vector<char*> envp;
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  // Default signal dispositions and an empty mask, whatever the test runner set.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  sigset_t signals;
+  sigemptyset(&signals);
+  posix_spawnattr_setsigmask(&attr, &signals);
+  sigfillset(&signals);
+  sigdelset(&signals, SIGKILL);
+  sigdelset(&signals, SIGSTOP);
+  posix_spawnattr_setsigdefault(&attr, &signals);
+
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, binary.c_str(), &actions, &attr, argv.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + binary + ": " + std::strerror(rc));
+
+  RunResult result;
+  const int status = wait_with_limit(pid, env.limit);
+  if (status < 0)
+    result.exit_code = -1;
+  else if (WIFEXITED(status))
+    result.exit_code = WEXITSTATUS(status);
+  else
+    result.exit_code = 128 + WTERMSIG(status);
+  result.out = read_file(out_file);
+  result.err = read_file(err_file);
+  if (status < 0)
+    result.err += "\n[test harness: killed after " + std::to_string(env.limit.count()) + " s]";
+  return result;
+}
+
+}  // namespace triage::itest

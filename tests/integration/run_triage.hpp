@@ -1,0 +1,42 @@
+// Runs the real `triage` binary with an argv (no shell) and captures what it
+// printed on stdout and stderr, separately, and how it exited.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace triage::itest {
+
+struct RunResult {
+  int exit_code = -1;  // the exit status, or 128 + signal when killed by one
+  std::string out;     // everything written to stdout
+  std::string err;     // everything written to stderr
+};
+
+struct RunEnv {
+  // Set (or replace) in the child's environment. TRIAGE_PLUGIN_PATH and
+  // NO_COLOR are always removed from the inherited environment first, so the
+  // caller's shell cannot change what a test sees.
+  std::vector<std::pair<std::string, std::string>> set;
+  // A run taking longer than this is killed and reported as failed (exit -1):
+  // a watchdog against a hung binary, not a timing assertion.
+  std::chrono::seconds limit{120};
+};
+
+// The path of the triage binary under test (from the build system).
+std::filesystem::path triage_binary();
+
+// Runs `triage args...`; stdin is /dev/null.
+RunResult run_triage(const std::vector<std::string>& args, const RunEnv& env = {});
+
+// The whole content of a file ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& file);
+
+// Writes text to dir/name and returns the path.
+std::filesystem::path write_file(const std::filesystem::path& dir, const std::string& name,
+                                 const std::string& text);
+
+}  // namespace triage::itest
