@@ -6,6 +6,12 @@
 
 namespace triage::core {
 
+Isolation Config::isolation_of(const std::string& plugin) const {
+  const auto it = plugins.find(plugin);
+  if (it != plugins.end() && it->second.isolation) return *it->second.isolation;
+  return defaults.isolation;
+}
+
 std::string SourceLocation::where() const {
   return line > 0 ? file + ":" + std::to_string(line) : file;
 }

@@ -16,11 +16,15 @@ namespace {
 // Function-local statics: configs may be parsed during static initialisation.
 using Keys = std::vector<std::string>;
 const Keys& top_keys() {
-  static const Keys keys{"version", "defaults", "checks"};
+  static const Keys keys{"version", "defaults", "plugins", "checks"};
   return keys;
 }
 const Keys& defaults_keys() {
-  static const Keys keys{"timeout", "retries", "jobs"};
+  static const Keys keys{"timeout", "retries", "jobs", "isolation"};
+  return keys;
+}
+const Keys& plugin_keys() {
+  static const Keys keys{"isolation", "memory_limit_mb"};
   return keys;
 }
 const Keys& check_keys() {
@@ -236,6 +240,13 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
   return raw;
 }
 
+Isolation read_isolation(const Reader& r, const YAML::Node& node, const std::string& key) {
+  const auto text = r.string(node, key);
+  if (text == "process") return Isolation::process;
+  if (text == "in-process") return Isolation::in_process;
+  r.fail(node, key, "'" + text + "' is not an isolation mode (expected process or in-process)");
+}
+
 Defaults read_defaults(const Reader& r, const YAML::Node& node) {
   Defaults d;
   r.expect_map(node, "defaults");
@@ -243,7 +254,27 @@ Defaults read_defaults(const Reader& r, const YAML::Node& node) {
   if (node["timeout"]) d.timeout = r.duration(node["timeout"], "defaults.timeout");
   if (node["retries"]) d.retries = r.integer(node["retries"], "defaults.retries", 0);
   if (node["jobs"]) d.jobs = r.integer(node["jobs"], "defaults.jobs", 1);
+  if (node["isolation"]) d.isolation = read_isolation(r, node["isolation"], "defaults.isolation");
   return d;
+}
+
+std::map<std::string, PluginSettings> read_plugins(const Reader& r, const YAML::Node& node) {
+  std::map<std::string, PluginSettings> out;
+  r.expect_map(node, "plugins");
+  for (const auto& kv : node) {
+    const auto name = kv.first.as<std::string>();
+    const std::string key = "plugins." + name;
+    r.expect_map(kv.second, key);
+    r.only_keys(kv.second, key, plugin_keys());
+    PluginSettings settings;
+    if (kv.second["isolation"])
+      settings.isolation = read_isolation(r, kv.second["isolation"], key + ".isolation");
+    if (kv.second["memory_limit_mb"])
+      settings.memory_limit_mb =
+          r.integer(kv.second["memory_limit_mb"], key + ".memory_limit_mb", 0);
+    out[name] = settings;
+  }
+  return out;
 }
 
 // Refuses dependency cycles, naming the cycle.
@@ -299,6 +330,7 @@ Config parse_config(const std::string& text, const std::string& source) {
   Config config;
   config.path = source;
   if (root["defaults"]) config.defaults = read_defaults(r, root["defaults"]);
+  if (root["plugins"]) config.plugins = read_plugins(r, root["plugins"]);
   if (!root["checks"]) r.fail(root, "checks", "missing (expected a list of checks)");
   const auto& checks = root["checks"];
   if (!checks.IsSequence())

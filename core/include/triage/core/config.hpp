@@ -55,16 +55,28 @@ struct CheckSpec {
   SourceLocation depends_on_location;  // of `depends_on`, else the check entry
 };
 
+enum class Isolation { process, in_process };
+
 struct Defaults {
   std::chrono::milliseconds timeout{10'000};
   int retries = 0;
   int jobs = 64;
+  Isolation isolation = Isolation::process;
+};
+
+// Per-plugin settings from the config's `plugins:` mapping.
+struct PluginSettings {
+  std::optional<Isolation> isolation;
+  int memory_limit_mb = 0;  // RLIMIT_AS of the plugin's host process; 0: none
 };
 
 struct Config {
   std::string path;  // file it came from; "" for the embedded default
   Defaults defaults;
+  std::map<std::string, PluginSettings> plugins;  // by plugin name
   std::vector<CheckSpec> checks;
+
+  Isolation isolation_of(const std::string& plugin) const;
 };
 
 // Parses config text; `source` names it in errors. Throws ConfigError.
