@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "isolation.hpp"
 #include "options.hpp"
 #include "triage/core/duration.hpp"
 #include "triage/core/selection.hpp"
@@ -50,11 +51,14 @@ int cmd_list(const std::vector<std::string>& args) {
     return usage_error("list", "unknown --format '" + format + "' (expected text or json)", desc);
   setup_logging(common);
   std::vector<core::CheckSpec> checks;
+  core::Secrets secrets;  // ids and targets may hold some: shown as ***
   try {
-    const auto config = load_config_or_default(config_path);
-    core::PluginRegistry registry;
-    load_plugins(registry, common);
-    core::validate_plugins(config, registry);
+    auto config = load_config_or_default(config_path);
+    set_log_secrets(config.secrets);
+    PluginSetup plugins(common, &config, std::nullopt);
+    core::validate_plugins(config, plugins.registry());
+    protect_secrets(config, plugins.registry());
+    secrets = config.secrets;
     checks = core::select_checks(config, {only, tags});
   } catch (const core::ConfigError& e) {
     std::cerr << "triage: config error: " << e.what() << "\n";
@@ -73,24 +77,25 @@ int cmd_list(const std::vector<std::string>& args) {
                      {"timeout", core::format_duration(c.timeout)},
                      {"retries", c.retries},
                      {"depends_on", c.depends_on}});
+    secrets.redact(out);
     std::cout << out.dump(2) << "\n";
     return 0;
   }
   for (const auto& c : checks) {
-    std::cout << c.id << "  " << c.plugin << "." << c.type;
-    if (!c.target.empty()) std::cout << "  " << c.target;
-    std::cout << "  timeout " << core::format_duration(c.timeout);
-    if (c.retries > 0) std::cout << "  retries " << c.retries;
+    std::string line = c.id + "  " + c.plugin + "." + c.type;
+    if (!c.target.empty()) line += "  " + c.target;
+    line += "  timeout " + core::format_duration(c.timeout);
+    if (c.retries > 0) line += "  retries " + std::to_string(c.retries);
     if (!c.depends_on.empty()) {
-      std::cout << "  after";
-      for (const auto& d : c.depends_on) std::cout << " " << d;
+      line += "  after";
+      for (const auto& d : c.depends_on) line += " " + d;
     }
     if (!c.tags.empty()) {
-      std::cout << "  [";
-      for (std::size_t i = 0; i < c.tags.size(); ++i) std::cout << (i ? " " : "") << c.tags[i];
-      std::cout << "]";
+      line += "  [";
+      for (std::size_t i = 0; i < c.tags.size(); ++i) line += (i ? " " : "") + c.tags[i];
+      line += "]";
     }
-    std::cout << "\n";
+    std::cout << secrets.redact(line) << "\n";
   }
   return 0;
 }

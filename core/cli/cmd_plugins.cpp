@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "isolation.hpp"
 #include "options.hpp"
 
 namespace triage::cli {
@@ -43,8 +44,10 @@ int cmd_plugins(const std::vector<std::string>& args) {
     return usage_error("plugins", "unknown --format '" + format + "' (expected text or json)",
                        desc);
   setup_logging(common);
-  core::PluginRegistry registry;
-  load_plugins(registry, common);
+  // Discovered through plugin hosts: a plugin that crashes while loading is
+  // listed as refused instead of taking this command down.
+  PluginSetup plugins(common, nullptr, std::nullopt);
+  const core::PluginRegistry& registry = plugins.registry();
 
   if (format == "json") {
     auto plugins = nlohmann::ordered_json::array();

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "isolation.hpp"
 #include "options.hpp"
 #include "triage/core/atomic_file.hpp"
 #include "triage/core/duration.hpp"
@@ -54,7 +55,7 @@ core::Format default_format(const std::string& output) {
 
 int cmd_run(const std::vector<std::string>& args) {
   Common common;
-  std::string config_path, format_name, output, timeout_text;
+  std::string config_path, format_name, output, timeout_text, isolation_name;
   std::vector<std::string> only, tags;
   int jobs = 0;
   po::options_description desc("Options");
@@ -71,6 +72,10 @@ int cmd_run(const std::vector<std::string>& args) {
       "write the report to FILE (atomically) instead of stdout")(
       "jobs,j", po::value(&jobs)->value_name("N"),
       "checks run at once (default: the config's defaults.jobs, 64)")(
+      "isolation", po::value(&isolation_name)->value_name("MODE"),
+      "'process' (default: each plugin in its own host process; a crash or hang "
+      "cannot take the run down) or 'in-process' (faster, for trusted plugins and "
+      "debugging); overrides the config")(
       "timeout", po::value(&timeout_text)->value_name("DURATION"),
       "timeout for every check, overriding the config (e.g. 2s)");
   add_common_options(desc, common);
@@ -119,13 +124,22 @@ int cmd_run(const std::vector<std::string>& args) {
           "run", "--output " + output + ": folder " + dir.string() + " is not writable", desc);
   }
 
+  std::optional<core::Isolation> isolation;
+  if (isolation_name == "process")
+    isolation = core::Isolation::process;
+  else if (isolation_name == "in-process")
+    isolation = core::Isolation::in_process;
+  else if (!isolation_name.empty())
+    return usage_error(
+        "run", "--isolation must be 'process' or 'in-process', not '" + isolation_name + "'", desc);
+
   core::Config config;
-  core::PluginRegistry registry;
+  std::unique_ptr<PluginSetup> plugins;
   std::vector<core::CheckSpec> checks;
   try {
     config = load_config_or_default(config_path);
-    load_plugins(registry, common);
-    core::validate_plugins(config, registry);
+    plugins = std::make_unique<PluginSetup>(common, &config, isolation);
+    core::validate_plugins(config, plugins->registry());
   } catch (const core::ConfigError& e) {
     std::cerr << "triage: config error: " << e.what() << "\n";
     return kExitConfig;
@@ -146,8 +160,7 @@ int cmd_run(const std::vector<std::string>& args) {
   std::signal(SIGTERM, on_signal);
 
   auto info = core::start_run_info(config_path);
-  core::InProcessExecutor executor(registry);
-  const auto outcome = core::run_checks(config.checks, executor, options);
+  const auto outcome = core::run_checks(config.checks, plugins->executor(), options);
   info.finished_at = std::chrono::system_clock::now();
   const auto report = core::build_report(config, outcome, info);
   const bool color = output.empty() && format == core::Format::text && stdout_wants_color();

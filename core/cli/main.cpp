@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "triage/core/config.hpp"
+#include "triage/core/plugin_host.hpp"
 
 namespace {
 
@@ -29,6 +30,30 @@ Examples:
   triage plugins
 )";
 
+// `triage __plugin-host --fd N --file F --memory-limit-mb M [--allow-insecure-plugins]`:
+// started by the core itself, never by people (see plugin_host.hpp).
+int plugin_host(const std::vector<std::string>& args) {
+  int fd = -1, memory_limit_mb = 0;
+  bool allow_insecure = false;
+  std::string file;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const bool has_value = i + 1 < args.size();
+    if (args[i] == "--fd" && has_value)
+      fd = std::stoi(args[++i]);
+    else if (args[i] == "--file" && has_value)
+      file = args[++i];
+    else if (args[i] == "--memory-limit-mb" && has_value)
+      memory_limit_mb = std::stoi(args[++i]);
+    else if (args[i] == "--allow-insecure-plugins")
+      allow_insecure = true;
+  }
+  if (fd < 0 || file.empty()) {
+    std::cerr << "triage __plugin-host is started by triage itself\n";
+    return triage::cli::kExitUsage;
+  }
+  return triage::core::plugin_host_main(fd, file, memory_limit_mb, allow_insecure);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -46,6 +71,7 @@ int main(int argc, char** argv) {
               << TRIAGE_ABI_MINOR << ")\n";
     return 0;
   }
+  if (args[0] == "__plugin-host") return plugin_host(args);
   const std::string command = args[0];
   args.erase(args.begin());
   try {

@@ -31,11 +31,45 @@ class JsonLineSink : public spdlog::sinks::base_sink<std::mutex> {
   void flush_() override { std::cerr.flush(); }
 };
 
+// Passes each line on to the real sink with the run's secrets replaced by
+// "***". Installed from the start with no secrets; set_log_secrets fills them
+// in once the config is read.
+class RedactingSink : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit RedactingSink(std::shared_ptr<spdlog::sinks::sink> inner) : inner_(std::move(inner)) {}
+  void set_secrets(const core::Secrets& secrets) {
+    std::lock_guard lock(mutex_);
+    secrets_ = secrets;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (secrets_.empty()) return inner_->log(msg);
+    const std::string text =
+        secrets_.redact(std::string_view(msg.payload.data(), msg.payload.size()));
+    spdlog::details::log_msg redacted = msg;
+    redacted.payload = spdlog::string_view_t(text.data(), text.size());
+    inner_->log(redacted);
+  }
+  void flush_() override { inner_->flush(); }
+  void set_pattern_(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_formatter_(std::unique_ptr<spdlog::formatter> formatter) override {
+    inner_->set_formatter(std::move(formatter));
+  }
+
+ private:
+  std::shared_ptr<spdlog::sinks::sink> inner_;
+  core::Secrets secrets_;
+};
+
 }  // namespace
 
 void add_common_options(po::options_description& desc, Common& common) {
   desc.add_options()("plugin-dir", po::value(&common.plugin_dirs)->composing()->value_name("DIR"),
                      "also load plugins from DIR, before the default folders (repeatable)")(
+      "allow-insecure-plugins", po::bool_switch(&common.allow_insecure_plugins),
+      "load plugin files even when users other than root or you could have modified them "
+      "(group/world-writable, or owned by someone else)")(
       "verbose,v", po::bool_switch(&common.verbose), "log debug detail to stderr")(
       "log-format", po::value(&common.log_format)->default_value("text")->value_name("FORMAT"),
       "stderr log lines as 'text' or 'json'")("help,h", po::bool_switch(&common.help),
@@ -83,13 +117,44 @@ void setup_logging(const Common& common) {
     sink = std::make_shared<JsonLineSink>();
   else
     sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  auto logger = std::make_shared<spdlog::logger>("triage", sink);
+  auto logger =
+      std::make_shared<spdlog::logger>("triage", std::make_shared<RedactingSink>(std::move(sink)));
   if (common.log_format != "json") logger->set_pattern("%^triage: %l:%$ %v");
   logger->set_level(common.verbose ? spdlog::level::debug : spdlog::level::warn);
   spdlog::set_default_logger(logger);
 }
 
+void set_log_secrets(const core::Secrets& secrets) {
+  auto logger = spdlog::default_logger();
+  bool redacting = false;
+  for (const auto& sink : logger->sinks())
+    if (auto r = std::dynamic_pointer_cast<RedactingSink>(sink)) {
+      r->set_secrets(secrets);
+      redacting = true;
+    }
+  if (redacting || secrets.empty()) return;
+  // Logging was never set up (spdlog's own default logger): wrap its sinks.
+  std::vector<spdlog::sink_ptr> sinks;
+  for (const auto& sink : logger->sinks()) {
+    auto r = std::make_shared<RedactingSink>(sink);
+    r->set_secrets(secrets);
+    sinks.push_back(std::move(r));
+  }
+  auto wrapped = std::make_shared<spdlog::logger>(logger->name(), sinks.begin(), sinks.end());
+  wrapped->set_level(logger->level());
+  spdlog::set_default_logger(wrapped);
+}
+
+void protect_secrets(core::Config& config, const core::PluginRegistry& registry) {
+  core::add_declared_secrets(config, registry);
+  set_log_secrets(config.secrets);
+}
+
 void load_plugins(core::PluginRegistry& registry, const Common& common) {
+  if (common.allow_insecure_plugins) {
+    spdlog::warn("--allow-insecure-plugins: loading plugins others can modify");
+    registry.set_allow_insecure(true);
+  }
   std::vector<std::filesystem::path> dirs;
   for (const auto& d : common.plugin_dirs) {
     std::error_code ec;

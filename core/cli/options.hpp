@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "triage/core/plugin_loader.hpp"
+#include "triage/core/secrets.hpp"
 
 namespace triage::cli {
 
@@ -20,12 +21,14 @@ struct Common {
   std::vector<std::string> plugin_dirs;
   bool verbose = false;
   std::string log_format = "text";
+  bool allow_insecure_plugins = false;
   bool help = false;
 };
 
 namespace po = boost::program_options;
 
-// Adds --plugin-dir, -v/--verbose, --log-format and --help to desc.
+// Adds --plugin-dir, --allow-insecure-plugins, -v/--verbose, --log-format
+// and --help to desc.
 void add_common_options(po::options_description& desc, Common& common);
 
 // Parses args against desc (positionals allowed only when given). Throws
@@ -38,10 +41,24 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
 int usage_error(const std::string& command, const std::string& what,
                 const po::options_description& desc);
 
-// Sets up spdlog on stderr: warnings by default, debug with -v; text or JSON lines.
+// Sets up spdlog on stderr: warnings by default, debug with -v; text or JSON
+// lines. Every line goes through a redacting sink (see set_log_secrets).
 void setup_logging(const Common& common);
 
+// From now on, log lines show "***" for each of these secrets. Call it as soon
+// as the secrets are known: after the config is loaded, and again once the
+// plugins' schemas have declared theirs. Thread-safe.
+void set_log_secrets(const core::Secrets& secrets);
+
+// After the config is loaded and validated against the plugins: adds the
+// params the check types' schemas declare secret to config.secrets
+// (core::add_declared_secrets), then redacts all of config.secrets from the
+// log (set_log_secrets).
+void protect_secrets(core::Config& config, const core::PluginRegistry& registry);
+
 // Loads the plugins found on the search path (with --plugin-dir first).
+// With --allow-insecure-plugins, warns once and loads plugin files others
+// could have modified (see core/plugin_security.hpp).
 void load_plugins(core::PluginRegistry& registry, const Common& common);
 
 // Reads --config, or the built-in default when it is empty.

@@ -126,6 +126,11 @@ void Attempt::set_error(std::string message) {
   outcome_.error = cap(std::move(message), limits_.summary_bytes);
 }
 
+void Attempt::mark_truncated() {
+  std::lock_guard lock(mutex_);
+  outcome_.truncated = true;
+}
+
 Outcome Attempt::take() {
   std::lock_guard lock(mutex_);
   closed_ = true;

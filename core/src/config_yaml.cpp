@@ -8,6 +8,7 @@
 
 #include "triage/core/config.hpp"
 #include "triage/core/duration.hpp"
+#include "triage/core/secrets.hpp"
 
 namespace triage::core {
 
@@ -139,30 +140,66 @@ class Reader {
   std::string source_;
 };
 
-// YAML has no types for plain scalars; give params the JSON types a user means.
-nlohmann::ordered_json to_json(const YAML::Node& node) {
+// Resolves ${env:NAME} and ${file:PATH} references in config strings and
+// records what it substituted as secrets. Errors name file:line and the key,
+// never a value.
+class Substituter {
+ public:
+  Substituter(const Reader& r, Secrets& secrets)
+      : r_(r), base_dir_(std::filesystem::path(r.source()).parent_path()), secrets_(secrets) {}
+
+  std::string operator()(const YAML::Node& node, const std::string& key,
+                         const std::string& text) const {
+    if (text.find('$') == std::string::npos) return text;
+    try {
+      return substitute_references(text, base_dir_, secrets_);
+    } catch (const ReferenceError& e) {
+      r_.fail(node, key, e.what());
+    }
+  }
+
+ private:
+  const Reader& r_;
+  std::filesystem::path base_dir_;
+  Secrets& secrets_;
+};
+
+// YAML has no types for plain scalars; give params the JSON types a user
+// means. Strings have their secret references substituted.
+nlohmann::ordered_json to_json(const YAML::Node& node, const std::string& key,
+                               const Substituter& substitute) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       auto obj = nlohmann::ordered_json::object();
-      for (const auto& kv : node) obj[kv.first.as<std::string>()] = to_json(kv.second);
+      for (const auto& kv : node) {
+        const auto name = kv.first.as<std::string>();
+        obj[name] = to_json(kv.second, key + "." + name, substitute);
+      }
       return obj;
     }
     case YAML::NodeType::Sequence: {
       auto arr = nlohmann::ordered_json::array();
-      for (const auto& item : node) arr.push_back(to_json(item));
+      for (std::size_t i = 0; i < node.size(); ++i)
+        arr.push_back(to_json(node[i], key + "[" + std::to_string(i) + "]", substitute));
       return arr;
     }
     case YAML::NodeType::Scalar: {
       const auto& s = node.Scalar();
-      if (node.Tag() == "!") return s;  // quoted: always a string
+      if (node.Tag() == "!") return substitute(node, key, s);  // quoted: always a string
       static const std::regex kInt("[-+]?[0-9]+");
       static const std::regex kFloat("[-+]?([0-9]+\\.[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?");
       if (s == "true" || s == "True") return true;
       if (s == "false" || s == "False") return false;
       if (s == "null" || s == "~") return nullptr;
       if (std::regex_match(s, kInt) && s.size() < 19) return std::stoll(s);
-      if (std::regex_match(s, kFloat)) return std::stod(s);
-      return s;
+      if (std::regex_match(s, kFloat)) {
+        try {
+          return std::stod(s);
+        } catch (const std::out_of_range&) {
+          // Beyond a double (1e999, 1e-400): stays a string, which the params check names.
+        }
+      }
+      return substitute(node, key, s);
     }
     default:
       return nullptr;
@@ -176,7 +213,7 @@ struct RawCheck {
 };
 
 RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& key,
-                    const Defaults& defaults) {
+                    const Defaults& defaults, const Substituter& substitute) {
   r.expect_map(node, key);
   r.only_keys(node, key, check_keys());
   RawCheck raw;
@@ -207,7 +244,7 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
   }
   if (node["params"]) {
     r.expect_map(node["params"], k + ".params");
-    c.params = to_json(node["params"]);
+    c.params = to_json(node["params"], k + ".params", substitute);
     c.params_location = r.at(node["params"]);
   }
   if (node["thresholds"]) {
@@ -235,6 +272,9 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
              "give either targets (fan-out) or params.target, not both");
     raw.targets = r.strings(node["targets"], k + ".targets");
     if (raw.targets.empty()) r.fail(node["targets"], k + ".targets", "must not be empty");
+    for (std::size_t i = 0; i < raw.targets.size(); ++i)
+      raw.targets[i] =
+          substitute(node["targets"][i], k + ".targets[" + std::to_string(i) + "]", raw.targets[i]);
     raw.fan_out = true;
   }
   return raw;
@@ -338,8 +378,10 @@ Config parse_config(const std::string& text, const std::string& source) {
 
   std::vector<RawCheck> raws;
   std::set<std::string> ids;
+  const Substituter substitute(r, config.secrets);
   for (std::size_t i = 0; i < checks.size(); ++i) {
-    auto raw = read_check(r, checks[i], "checks[" + std::to_string(i) + "]", config.defaults);
+    auto raw =
+        read_check(r, checks[i], "checks[" + std::to_string(i) + "]", config.defaults, substitute);
     if (!ids.insert(raw.spec.base_id).second)
       r.fail(checks[i]["id"], "checks[" + std::to_string(i) + "].id",
              "duplicate id '" + raw.spec.base_id + "'");

@@ -10,6 +10,7 @@
 
 #include "triage/core/host_api.hpp"
 #include "triage/core/params_check.hpp"
+#include "triage/core/plugin_security.hpp"
 
 namespace triage::core {
 
@@ -68,6 +69,25 @@ bool PluginRegistry::load_file(const std::filesystem::path& file) {
     problems_.push_back({file, std::move(reason)});
     return false;
   };
+  // Before anything maps the file: a library others could modify is their code.
+  if (auto insecure = insecure_plugin_reason(file)) {
+    if (!allow_insecure_) return refuse(std::move(*insecure));
+    if (first_insecure_warning(file))
+      spdlog::warn("plugin {} loaded although others can modify it (--allow-insecure-plugins): {}",
+                   file.string(), *insecure);
+  }
+  if (loader_) {
+    std::string reason;
+    auto plugin = loader_(file, reason);
+    if (!plugin) return refuse(reason);
+    if (const auto* other = find(plugin->name)) {
+      spdlog::info("plugin {} from {} ignored: already loaded from {}", plugin->name, file.string(),
+                   other->file.string());
+      return true;
+    }
+    plugins_.push_back(std::make_unique<Plugin>(std::move(*plugin)));
+    return true;
+  }
   boost::dll::shared_library lib;
   boost::dll::fs::error_code ec;
   // RTLD_LOCAL: plugins must not see each other's symbols.

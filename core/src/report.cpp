@@ -97,17 +97,23 @@ nlohmann::ordered_json build_report(const Config& config, const RunOutcome& outc
     count_json[std::string(to_string(static_cast<Status>(i)))] = counts[i];
   const double duration =
       std::chrono::duration<double, std::milli>(info.finished_at - info.started_at).count();
-  return {{"schema_version", kReportSchemaVersion},
-          {"run",
-           {{"id", info.id},
-            {"started_at", iso8601(info.started_at)},
-            {"finished_at", iso8601(info.finished_at)},
-            {"duration_ms", duration},
-            {"host", info.host},
-            {"triage_version", TRIAGE_VERSION},
-            {"config_path", text_or_null(info.config_path)}}},
-          {"summary", {{"status", to_string(status)}, {"counts", count_json}}},
-          {"checks", checks}};
+  nlohmann::ordered_json report{
+      {"schema_version", kReportSchemaVersion},
+      {"run",
+       {{"id", info.id},
+        {"started_at", iso8601(info.started_at)},
+        {"finished_at", iso8601(info.finished_at)},
+        {"duration_ms", duration},
+        {"host", info.host},
+        {"triage_version", TRIAGE_VERSION},
+        {"config_path", text_or_null(info.config_path)}}},
+      {"summary", {{"status", to_string(status)}, {"counts", count_json}}},
+      {"checks", checks}};
+  // Every view is rendered from this document: redacting it once covers
+  // them all (summaries, findings, attributes, errors, skip reasons, metric
+  // names, targets, and the ids of instances fanned out over a secret).
+  config.secrets.redact(report);
+  return report;
 }
 
 std::optional<Format> parse_format(std::string_view name) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "triage/core/range.hpp"
+#include "triage/core/secrets.hpp"
 
 namespace triage::core {
 
@@ -75,6 +76,10 @@ struct Config {
   Defaults defaults;
   std::map<std::string, PluginSettings> plugins;  // by plugin name
   std::vector<CheckSpec> checks;
+  // The values substituted from ${env:...} and ${file:...} references, and
+  // (after add_declared_secrets) the params schemas mark secret: redacted
+  // from the report, the logs and `triage list`.
+  Secrets secrets;
 
   Isolation isolation_of(const std::string& plugin) const;
 };

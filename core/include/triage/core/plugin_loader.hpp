@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +55,13 @@ class PluginRegistry {
   PluginRegistry(const PluginRegistry&) = delete;
   PluginRegistry& operator=(const PluginRegistry&) = delete;
 
+  // How a file becomes a Plugin. The default maps the library into this
+  // process; process isolation discovers it through a plugin-host process.
+  using Loader =
+      std::function<std::optional<Plugin>(const std::filesystem::path& file, std::string& reason)>;
+  void set_loader(Loader loader) { loader_ = std::move(loader); }
+  // Load plugin files that others could have modified (see plugin_security).
+  void set_allow_insecure(bool allow) { allow_insecure_ = allow; }
   // Loads every "*.so" in dir (sorted by name). A plugin whose name is
   // already loaded is skipped: earlier folders in the search path win.
   void load_directory(const std::filesystem::path& dir);
@@ -66,6 +75,8 @@ class PluginRegistry {
  private:
   struct Libraries;
   std::unique_ptr<Libraries> libraries_;
+  Loader loader_;
+  bool allow_insecure_ = false;
   std::vector<std::unique_ptr<Plugin>> plugins_;
   std::vector<LoadProblem> problems_;
 };

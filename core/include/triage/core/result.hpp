@@ -76,6 +76,7 @@ class Attempt {
   void add_finding(Finding finding);
   void set_attribute(std::string key, std::string value);
   void set_error(std::string message);
+  void mark_truncated();
 
   Outcome take();  // the outcome so far; further writes are ignored
 

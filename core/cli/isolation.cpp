@@ -1,0 +1,59 @@
+#include "isolation.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace triage::cli {
+
+// Sends each check to the in-process executor or to the plugin hosts.
+class PluginSetup::Routing final : public core::Executor {
+ public:
+  Routing(std::set<std::string> in_process, core::Executor* direct, core::Executor* hosts)
+      : in_process_(std::move(in_process)), direct_(direct), hosts_(hosts) {}
+  triage_rc execute(const core::CheckSpec& spec, core::Attempt& attempt) override {
+    return (in_process_.count(spec.plugin) != 0 ? direct_ : hosts_)->execute(spec, attempt);
+  }
+
+ private:
+  std::set<std::string> in_process_;
+  core::Executor* direct_;
+  core::Executor* hosts_;
+};
+
+PluginSetup::PluginSetup(const Common& common, const core::Config* config,
+                         std::optional<core::Isolation> isolation) {
+  auto mode_of = [&](const std::string& plugin) {
+    if (isolation) return *isolation;
+    return config ? config->isolation_of(plugin) : core::Isolation::process;
+  };
+  bool all_in_process = isolation == core::Isolation::in_process;
+  if (!isolation && config != nullptr) {
+    all_in_process = config->defaults.isolation == core::Isolation::in_process;
+    for (const auto& [name, settings] : config->plugins)
+      if (settings.isolation == core::Isolation::process) all_in_process = false;
+  }
+  if (all_in_process) {
+    load_plugins(registry_, common);
+    executor_ = std::make_unique<core::InProcessExecutor>(registry_);
+    return;
+  }
+  process_ = std::make_unique<core::ProcessExecutor>(
+      core::default_host_options(common.allow_insecure_plugins));
+  registry_.set_loader([this](const std::filesystem::path& file, std::string& reason) {
+    return process_->discover(file, reason);
+  });
+  load_plugins(registry_, common);
+  std::set<std::string> direct;
+  if (config != nullptr) {
+    for (const auto& [name, settings] : config->plugins)
+      if (settings.memory_limit_mb > 0) process_->set_memory_limit(name, settings.memory_limit_mb);
+    in_process_.set_allow_insecure(common.allow_insecure_plugins);
+    for (const auto& plugin : registry_.plugins())
+      if (mode_of(plugin->name) == core::Isolation::in_process &&
+          in_process_.load_file(plugin->file))
+        direct.insert(plugin->name);
+  }
+  direct_ = std::make_unique<core::InProcessExecutor>(in_process_);
+  executor_ = std::make_unique<Routing>(std::move(direct), direct_.get(), process_.get());
+}
+
+}  // namespace triage::cli

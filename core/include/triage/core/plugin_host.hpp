@@ -1,0 +1,135 @@
+// Process isolation. The core runs each plugin in a plugin-host child process
+// (the triage binary itself, started as `triage __plugin-host`), which loads
+// the library and runs checks on its behalf over a socketpair. A crash, an
+// exit() or a hang in plugin code ends that process, never the run.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "triage/core/frame.hpp"
+#include "triage/core/plugin_loader.hpp"
+#include "triage/core/runner.hpp"
+
+namespace triage::core {
+
+// The host side: serves one plugin over fd until the core closes it.
+// Returns the process exit code.
+int plugin_host_main(int fd, const std::filesystem::path& file, int memory_limit_mb,
+                     bool allow_insecure);
+
+struct HostOptions {
+  std::filesystem::path executable;  // the triage binary
+  int memory_limit_mb = 0;           // RLIMIT_AS of the host; 0: none
+  bool allow_insecure = false;
+  std::chrono::milliseconds hello_timeout{10'000};
+};
+
+// Options for hosts started from the running triage binary.
+HostOptions default_host_options(bool allow_insecure);
+
+// One running plugin-host process, seen from the core. Thread safe.
+class HostProcess {
+ public:
+  // What became of one check sent to the host.
+  struct Pending {
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    bool lost = false;        // the host died before answering
+    bool collateral = false;  // ... because the core killed it for another check
+    std::string lost_reason;  // "crashed (SIGSEGV)", "exited with status 0"
+    triage_rc rc = TRIAGE_RC_OK;
+    nlohmann::json outcome;
+  };
+
+  // Starts a host for file and waits for its hello. Returns nullptr and sets
+  // reason when the plugin is refused or the host fails to start.
+  static std::shared_ptr<HostProcess> start(const std::filesystem::path& file,
+                                            const HostOptions& options, std::string& reason);
+  ~HostProcess();
+  HostProcess(const HostProcess&) = delete;
+  HostProcess& operator=(const HostProcess&) = delete;
+
+  const Plugin& plugin() const { return plugin_; }
+  bool alive() const { return !dead_.load(); }
+  // True when the host ended without the core asking it to.
+  bool crashed() const { return dead_.load() && !kill_requested_.load(); }
+  std::string exit_description() const;
+
+  std::shared_ptr<Pending> submit(const std::string& label, const std::string& type,
+                                  const std::string& params,
+                                  std::chrono::steady_clock::time_point deadline);
+  void cancel(const std::shared_ptr<Pending>& pending);
+  // Kills the host's process group (SIGTERM, then SIGKILL) from its monitor
+  // thread; returns at once. Checks in flight end as collateral losses.
+  void kill(const std::string& why);
+
+  std::atomic<bool> crash_counted{false};
+
+ private:
+  HostProcess() = default;
+  void monitor(FrameDecoder decoder);
+  void drain(FrameDecoder& decoder);  // handles the complete frames received
+  bool send(std::uint8_t type, const nlohmann::json& payload);
+  void finish_all(const std::string& reason, bool collateral);
+
+  Plugin plugin_;
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::mutex write_mutex_;
+  std::mutex mutex_;  // pending_, exit_status_
+  std::map<std::uint64_t, std::shared_ptr<Pending>> pending_;
+  std::map<const Pending*, std::uint64_t> ids_;
+  std::uint64_t next_id_ = 1;
+  int exit_status_ = 0;
+  std::atomic<bool> dead_{false};
+  std::atomic<bool> kill_requested_{false};
+  std::atomic<bool> stopping_{false};
+  std::string kill_reason_;
+  std::thread monitor_;
+};
+
+// Runs checks in plugin-host processes, one per plugin, restarting a host
+// that died, and giving a plugin up after `max_crashes` crashes in a run.
+class ProcessExecutor final : public Executor {
+ public:
+  explicit ProcessExecutor(HostOptions options, int max_crashes = 3)
+      : options_(std::move(options)), max_crashes_(max_crashes) {}
+  ~ProcessExecutor() override;
+
+  // A PluginRegistry loader: discovers a plugin by starting its host (the
+  // core never maps plugin code itself in this mode).
+  std::optional<Plugin> discover(const std::filesystem::path& file, std::string& reason);
+
+  void set_memory_limit(const std::string& plugin, int mb);
+  triage_rc execute(const CheckSpec& spec, Attempt& attempt) override;
+
+ private:
+  struct Slot {
+    std::filesystem::path file;
+    std::shared_ptr<HostProcess> host;
+    int memory_limit_mb = -1;  // -1: the default
+    int crashes = 0;
+    std::string last_crash;
+  };
+  std::shared_ptr<HostProcess> host_for(const std::string& plugin, std::string& why);
+
+  HostOptions options_;
+  int max_crashes_;
+  std::mutex mutex_;
+  std::map<std::string, Slot> slots_;
+};
+
+}  // namespace triage::core

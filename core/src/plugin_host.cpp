@@ -1,0 +1,151 @@
+// The plugin-host process: loads one plugin and runs its checks for the core,
+// each on its own thread, answering over the socket the core gave it.
+#include <fcntl.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "triage/core/frame.hpp"
+#include "triage/core/host_api.hpp"
+#include "triage/core/host_protocol.hpp"
+#include "triage/core/plugin_host.hpp"
+
+namespace triage::core {
+
+namespace {
+
+class Channel {
+ public:
+  explicit Channel(int fd) : fd_(fd) {}
+  // Thread safe. A failed write means the core is gone: leave at once.
+  void send(std::uint8_t type, const nlohmann::json& payload) {
+    std::string frame;
+    encode_frame(type, payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                 frame);
+    std::lock_guard lock(mutex_);
+    std::size_t off = 0;
+    while (off < frame.size()) {
+      const ssize_t n = ::send(fd_, frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) _exit(0);
+      off += static_cast<std::size_t>(n);
+    }
+  }
+
+ private:
+  int fd_;
+  std::mutex mutex_;
+};
+
+// Forwards the host's log lines (the plugin's, through the host API) to the
+// core, which logs them with its own sinks and redaction.
+class ChannelSink : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit ChannelSink(Channel& channel) : channel_(channel) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    channel_.send(protocol::kLog,
+                  {{"level", static_cast<int>(msg.level)},
+                   {"message", std::string(msg.payload.data(), msg.payload.size())}});
+  }
+  void flush_() override {}
+
+ private:
+  Channel& channel_;
+};
+
+struct Running {
+  std::shared_ptr<Attempt> attempt;
+};
+
+}  // namespace
+
+int plugin_host_main(int fd, const std::filesystem::path& file, int memory_limit_mb,
+                     bool allow_insecure) {
+  std::signal(SIGPIPE, SIG_IGN);
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // programs a plugin execs must not hold the channel
+  if (memory_limit_mb > 0) {
+    const rlim_t bytes = static_cast<rlim_t>(memory_limit_mb) << 20;
+    const rlimit limit{bytes, bytes};
+    ::setrlimit(RLIMIT_AS, &limit);
+  }
+  Channel channel(fd);
+  auto logger = std::make_shared<spdlog::logger>("host", std::make_shared<ChannelSink>(channel));
+  logger->set_level(spdlog::level::debug);
+  spdlog::set_default_logger(logger);
+
+  PluginRegistry registry;
+  registry.set_allow_insecure(allow_insecure);
+  if (!registry.load_file(file) || registry.plugins().empty()) {
+    const std::string reason =
+        registry.problems().empty() ? "not loaded" : registry.problems().back().reason;
+    channel.send(protocol::kHello, {{"refused", reason}});
+    return 0;
+  }
+  const Plugin& plugin = *registry.plugins().front();
+  channel.send(protocol::kHello, {{"plugin", protocol::plugin_to_json(plugin)}});
+
+  std::mutex mutex;
+  std::map<std::uint64_t, std::shared_ptr<Attempt>> running;
+  std::map<std::string, std::unique_ptr<std::mutex>> serial;  // not thread-safe types
+  for (const auto& t : plugin.types)
+    if ((t.flags & TRIAGE_CHECK_THREAD_SAFE) == 0) serial[t.name] = std::make_unique<std::mutex>();
+
+  FrameDecoder decoder;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    // The core closed the channel (end of run, or it died): checks still
+    // running are abandoned with the process.
+    if (n <= 0) _exit(0);
+    decoder.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+    while (auto frame = decoder.next()) {
+      const auto msg = nlohmann::json::parse(frame->payload);
+      const auto id = msg.at("id").get<std::uint64_t>();
+      if (frame->type == protocol::kCancel) {
+        std::lock_guard lock(mutex);
+        if (auto it = running.find(id); it != running.end()) it->second->cancel();
+        continue;
+      }
+      if (frame->type != protocol::kRun) continue;
+      const auto type_name = msg.at("type").get<std::string>();
+      const CheckType* type = plugin.find(type_name);
+      const auto deadline = std::chrono::steady_clock::time_point(
+          std::chrono::nanoseconds(msg.at("deadline_ns").get<std::int64_t>()));
+      auto attempt = std::make_shared<Attempt>(msg.at("label").get<std::string>(), deadline);
+      {
+        std::lock_guard lock(mutex);
+        running[id] = attempt;
+      }
+      std::mutex* serial_lock = serial.count(type_name) ? serial[type_name].get() : nullptr;
+      std::thread([&, id, type, attempt, serial_lock,
+                   params = msg.at("params").get<std::string>()] {
+        triage_rc rc = TRIAGE_RC_ERROR;
+        if (type == nullptr) {
+          attempt->set_error("plugin " + plugin.name + " has no such check type");
+        } else {
+          std::unique_lock<std::mutex> one_at_a_time;
+          if (serial_lock != nullptr) one_at_a_time = std::unique_lock(*serial_lock);
+          rc = type->run(host_api(), to_handle(*attempt), params.data(), params.size(),
+                         type->user_data);
+        }
+        channel.send(
+            protocol::kDone,
+            {{"id", id}, {"rc", rc}, {"outcome", protocol::outcome_to_json(attempt->take())}});
+        std::lock_guard lock(mutex);
+        running.erase(id);
+      }).detach();
+    }
+  }
+}
+
+}  // namespace triage::core

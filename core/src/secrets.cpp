@@ -1,0 +1,244 @@
+// Secret references in config values, secret params declared by schemas, and
+// redaction of everything a run shows.
+#include "triage/core/secrets.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <utility>
+
+#include "triage/core/config.hpp"
+#include "triage/core/plugin_loader.hpp"
+#include "triage/core/result.hpp"
+
+namespace triage::core {
+
+namespace {
+
+// A secret file bigger than this is a mistake (a wrong path), not a secret.
+constexpr std::uintmax_t kMaxSecretFileBytes = 1 << 20;
+
+bool is_name_start(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+bool is_name_char(char c) {
+  return is_name_start(c) || (c >= '0' && c <= '9');
+}
+
+bool valid_env_name(std::string_view name) {
+  return !name.empty() && is_name_start(name.front()) &&
+         std::all_of(name.begin(), name.end(), is_name_char);
+}
+
+std::string env_value(std::string_view name) {
+  if (!valid_env_name(name))
+    throw ReferenceError(
+        "'${env:' must be followed by a variable name (letters, digits and '_', not starting "
+        "with a digit) and '}'");
+  const std::string key(name);
+  const char* value = std::getenv(key.c_str());
+  if (value == nullptr) throw ReferenceError("environment variable " + key + " is not set");
+  return value;
+}
+
+std::string file_value(std::string_view name, const std::filesystem::path& base_dir) {
+  if (name.empty()) throw ReferenceError("'${file:}' names no file (expected ${file:PATH})");
+  std::filesystem::path path{std::string(name)};
+  if (path.is_relative() && !base_dir.empty()) path = base_dir / path;
+  const std::string shown = path.string();
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ReferenceError("secret file " + shown + " is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw ReferenceError("cannot read secret file " + shown + " (" + std::strerror(errno) + ")");
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxSecretFileBytes)
+    throw ReferenceError("secret file " + shown + " is larger than 1 MiB");
+  std::string value{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) throw ReferenceError("cannot read secret file " + shown);
+  if (!value.empty() && value.back() == '\n') {
+    value.pop_back();
+    if (!value.empty() && value.back() == '\r') value.pop_back();
+  }
+  return value;
+}
+
+// Every string inside value (object keys are names, not secrets).
+void add_strings(const nlohmann::ordered_json& value, Secrets& out) {
+  if (value.is_string()) {
+    out.add(value.get_ref<const std::string&>());
+  } else if (value.is_structured()) {
+    for (const auto& item : value) add_strings(item, out);
+  }
+}
+
+bool marked_secret(const nlohmann::ordered_json& schema) {
+  for (const char* key : {"writeOnly", "x-triage-secret"}) {
+    const auto it = schema.find(key);
+    if (it != schema.end() && it->is_boolean() && it->get<bool>()) return true;
+  }
+  return false;
+}
+
+void collect(const nlohmann::ordered_json& value, const nlohmann::ordered_json& schema,
+             Secrets& out, int depth) {
+  // A schema deeper than this is not one a plugin meant; stop rather than recurse forever.
+  if (!schema.is_object() || depth > 64) return;
+  if (marked_secret(schema)) return add_strings(value, out);
+  for (const char* combinator : {"allOf", "anyOf", "oneOf"}) {
+    const auto it = schema.find(combinator);
+    if (it != schema.end() && it->is_array())
+      for (const auto& sub : *it) collect(value, sub, out, depth + 1);
+  }
+  if (value.is_object()) {
+    const auto props = schema.find("properties");
+    const auto extra = schema.find("additionalProperties");
+    for (const auto& [name, item] : value.items()) {
+      if (props != schema.end() && props->is_object() && props->contains(name))
+        collect(item, props->at(name), out, depth + 1);
+      else if (extra != schema.end())
+        collect(item, *extra, out, depth + 1);
+    }
+  } else if (value.is_array()) {
+    const auto items = schema.find("items");
+    if (items == schema.end()) return;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      if (items->is_object())
+        collect(value[i], *items, out, depth + 1);
+      else if (items->is_array() && i < items->size())
+        collect(value[i], (*items)[i], out, depth + 1);
+    }
+  }
+}
+
+}  // namespace
+
+void Secrets::insert(std::string value) {
+  if (value.size() < kMinLength) return;
+  if (std::find(values_.begin(), values_.end(), value) != values_.end()) return;
+  const auto at = std::find_if(values_.begin(), values_.end(),
+                               [&](const std::string& v) { return v.size() < value.size(); });
+  values_.insert(at, std::move(value));
+}
+
+void Secrets::add(std::string_view value) {
+  if (value.size() < kMinLength) return;
+  insert(std::string(value));
+  // As output hygiene leaves it (invalid UTF-8 and control characters replaced).
+  insert(sanitize_utf8(value));
+  // With every control character a space, as one-line views flatten text.
+  std::string flat(value);
+  std::replace_if(
+      flat.begin(), flat.end(),
+      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }, ' ');
+  insert(std::move(flat));
+  // Escaped as in a JSON string, without the quotes.
+  const std::string json =
+      nlohmann::ordered_json(std::string(value))
+          .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  if (json.size() >= 2) insert(json.substr(1, json.size() - 2));
+}
+
+void Secrets::add(const Secrets& other) {
+  for (const auto& v : other.values_) insert(v);
+}
+
+std::string Secrets::redact(std::string_view text) const {
+  if (values_.empty() || text.empty()) return std::string(text);
+  std::vector<std::pair<std::size_t, std::size_t>> spans;  // [begin, end)
+  for (const auto& secret : values_)
+    for (auto at = text.find(secret); at != std::string_view::npos; at = text.find(secret, at + 1))
+      spans.emplace_back(at, at + secret.size());
+  if (spans.empty()) return std::string(text);
+  std::sort(spans.begin(), spans.end());
+  std::string out;
+  out.reserve(text.size());
+  std::size_t done = 0;
+  for (std::size_t i = 0; i < spans.size();) {
+    const std::size_t begin = spans[i].first;
+    std::size_t end = spans[i].second;
+    for (++i; i < spans.size() && spans[i].first <= end; ++i) end = std::max(end, spans[i].second);
+    out.append(text.substr(done, begin - done));
+    out.append(kRedacted);
+    done = end;
+  }
+  out.append(text.substr(done));
+  return out;
+}
+
+void Secrets::redact(nlohmann::ordered_json& document) const {
+  if (values_.empty()) return;
+  if (document.is_string()) {
+    document = redact(document.get_ref<const std::string&>());
+  } else if (document.is_array()) {
+    for (auto& item : document) redact(item);
+  } else if (document.is_object()) {
+    auto out = nlohmann::ordered_json::object();
+    for (auto& [key, value] : document.items()) {
+      redact(value);
+      out[redact(key)] = std::move(value);
+    }
+    document = std::move(out);
+  }
+}
+
+std::string substitute_references(std::string_view text, const std::filesystem::path& base_dir,
+                                  Secrets& secrets) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    if (text.compare(i, 3, "$${") == 0) {
+      out += "${";
+      i += 3;
+      continue;
+    }
+    if (text.compare(i, 2, "${") != 0) {
+      out += text[i++];
+      continue;
+    }
+    const auto close = text.find('}', i + 2);
+    if (close == std::string_view::npos)
+      throw ReferenceError("'${' without a closing '}' (write $${ for a literal '${')");
+    const std::string_view reference = text.substr(i + 2, close - i - 2);
+    std::string value;
+    if (reference.rfind("env:", 0) == 0)
+      value = env_value(reference.substr(4));
+    else if (reference.rfind("file:", 0) == 0)
+      value = file_value(reference.substr(5), base_dir);
+    else
+      throw ReferenceError(
+          "'${' starts neither ${env:NAME} nor ${file:PATH} (write $${ for a literal '${')");
+    secrets.add(value);
+    out += value;
+    i = close + 1;
+  }
+  return out;
+}
+
+void collect_declared_secrets(const nlohmann::ordered_json& params,
+                              const nlohmann::ordered_json& schema, Secrets& out) {
+  collect(params, schema, out, 0);
+}
+
+void add_declared_secrets(Config& config, const PluginRegistry& registry) {
+  std::map<const CheckType*, nlohmann::ordered_json> schemas;
+  for (const auto& check : config.checks) {
+    const Plugin* plugin = registry.find(check.plugin);
+    const CheckType* type = plugin != nullptr ? plugin->find(check.type) : nullptr;
+    if (type == nullptr) continue;
+    auto it = schemas.find(type);
+    if (it == schemas.end())
+      it = schemas.emplace(type, nlohmann::ordered_json::parse(type->params_schema, nullptr, false))
+               .first;
+    if (!it->second.is_discarded())
+      collect_declared_secrets(check.params, it->second, config.secrets);
+  }
+}
+
+}  // namespace triage::core

@@ -1,0 +1,959 @@
+// Fault tests: plugins that crash, hang, throw, flood, lie and fail to load,
+// run through the real `triage` binary. One bad plugin must never take a run
+// down: triage exits by itself with the right code, the report is valid
+// against docs/report.schema.json, the healthy checks beside the bad one are
+// `ok` with their metrics, the bad check says what happened, and no process
+// is left behind.
+//
+// Which case runs in which isolation mode, and why (README.md says the same):
+//
+//   case            process  in-process  why not in-process
+//   segfault        yes      no          the signal kills triage itself
+//   abort           yes      no          SIGABRT kills triage itself
+//   terminate       yes      no          std::terminate aborts triage itself
+//   exit0           yes      no          exit(0) ends triage itself, "successfully"
+//   underscore_exit yes      no          _exit(3) ends triage itself
+//   throw_std       yes      yes
+//   throw_other     yes      yes
+//   spin            yes      yes         (abandoned at its deadline; its thread
+//   sleep           yes      yes          burns or sleeps until triage exits)
+//   alloc           yes      no          needs the host's RLIMIT_AS; in-process it
+//                                        would grow triage up to its 8 GiB cap
+//   flood           yes      yes
+//   huge_summary    yes      yes
+//   bad_utf8        yes      yes
+//   lie             yes      yes
+//   bad_numbers     yes      yes
+//   bad_args        yes      yes
+//   fork_bomb_lite  yes      no          nothing kills the forked grandchild:
+//                                        it would outlive triage by an hour
+//   ignore_sigterm  yes      no          would make triage ignore SIGTERM
+//   stdout_noise    yes      no          the plugin shares triage's stdout
+//   3 crashes       yes      no          a crash is fatal in-process
+//   crash_in_init   yes      no          discovery in-process: triage crashes
+//   other loader    yes      yes
+//   cases
+//
+// Every run has the test process as a child subreaper, so plugin hosts and
+// their children orphaned by triage are re-parented to the test, which then
+// proves none is left alive once triage has exited.
+#include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <triage/plugin.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "helpers.hpp"
+
+using triage::itest::check_of;
+using triage::itest::describe;
+using triage::itest::finding_titles;
+using triage::itest::metric_of;
+using triage::itest::parse_json;
+using triage::itest::read_file;
+using triage::itest::recount;
+using triage::itest::run_triage;
+using triage::itest::RunEnv;
+using triage::itest::RunResult;
+using triage::itest::schema_errors;
+using triage::itest::write_file;
+using triage::test::TempDir;
+using json = nlohmann::json;
+
+namespace {
+
+enum class Mode { process, in_process };
+
+std::string name_of(Mode mode) {
+  return mode == Mode::process ? "process" : "in-process";
+}
+
+const std::string kChaosDir = TRIAGE_CHAOS_PLUGIN_DIR;
+const std::string kLoaderDir = kChaosDir + "/loader";
+const std::string kCrashInInitDir = kChaosDir + "/crash-in-init";
+const std::string kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+const std::string kTruncatedMark = " [truncated]";
+constexpr std::size_t kSummaryCap = 4096;
+constexpr std::size_t kTextCap = 16384;
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+bool ends_with(const std::string& text, const std::string& end) {
+  return text.size() >= end.size() && text.compare(text.size() - end.size(), end.size(), end) == 0;
+}
+
+// ---- child processes -------------------------------------------------------
+
+// Makes the test process a child subreaper, once: whatever triage leaves
+// behind (a plugin host, a host's own child) becomes our child, not init's.
+void become_subreaper() {
+  static const int rc = ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  REQUIRE(rc == 0);
+}
+
+// The pids of our live children, with their command lines, from /proc.
+std::map<pid_t, std::string> children_in_proc() {
+  std::map<pid_t, std::string> out;
+  const pid_t self = ::getpid();
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    const std::string stat = read_file(it->path() / "stat");
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state;
+    long ppid = 0;
+    rest >> state >> ppid;
+    if (ppid != self) continue;
+    std::string cmdline = read_file(it->path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    out[static_cast<pid_t>(std::stol(name))] = "state " + state + ": " + cmdline;
+  }
+  return out;
+}
+
+struct Leftovers {
+  int reaped = 0;                      // ended children reaped (orphans re-parented to us)
+  std::vector<std::string> survivors;  // still alive after the wait: a failure
+};
+
+// Reaps every child that has ended, polling for up to `limit` while some are
+// still alive (a SIGKILL'd process needs a moment to die), until waitpid says
+// there are none (ECHILD). What is still alive then is described, killed by
+// its pid and reaped, so that one failure does not leak into the next test.
+Leftovers reap_children(std::chrono::milliseconds limit) {
+  Leftovers result;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid > 0) {
+      ++result.reaped;
+      continue;
+    }
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid < 0) return result;  // ECHILD: no child at all
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (const auto& [pid, what] : children_in_proc()) {
+    result.survivors.push_back("pid " + std::to_string(pid) + " (" + what + ")");
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+  if (result.survivors.empty()) result.survivors.push_back("a child /proc did not show");
+  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+  return result;
+}
+
+void check_no_children_left() {
+  const Leftovers left = reap_children(std::chrono::seconds(5));
+  INFO("processes left alive after triage exited (killed now):");
+  for (const auto& s : left.survivors) INFO(s);
+  CHECK(left.survivors.empty());
+}
+
+// ---- the triage binary -----------------------------------------------------
+
+// True when `triage <command> --help` offers --isolation.
+bool supports_isolation(const std::string& command) {
+  static std::map<std::string, bool> known;
+  const auto it = known.find(command);
+  if (it != known.end()) return it->second;
+  const auto r = run_triage({command, "--help"});
+  return known[command] = contains(r.out, "--isolation");
+}
+
+// Process-mode cases need `--isolation`; without it they fail, never skip.
+void require_isolation_option(const std::string& command) {
+  INFO("`triage " << command
+                  << " --help` does not list --isolation: this build has no process isolation");
+  REQUIRE(supports_isolation(command));
+}
+
+// `--isolation MODE` when the command has it. An in-process case without it
+// runs on the config's `defaults.isolation: in-process` alone; a process case
+// without it fails.
+std::vector<std::string> isolation_args(const std::string& command, Mode mode) {
+  if (mode == Mode::process) require_isolation_option(command);
+  if (!supports_isolation(command)) return {};
+  return {"--isolation", name_of(mode)};
+}
+
+int exit_code_of(const std::string& status) {
+  return status == "warning" ? 1 : status == "critical" ? 2 : status == "unknown" ? 3 : 0;
+}
+
+struct Run {
+  RunResult result;
+  json report;
+};
+
+// Runs `triage run` on a config with the chaos plugins, a JSON report in a
+// file (or on stdout), and checks what every run must satisfy: triage exited
+// by itself, with `expected_exit` when given, the report is valid and
+// consistent (the exit code is its worst status), and no process is left
+// behind.
+Run run_config(Mode mode, const std::string& config, std::optional<int> expected_exit,
+               bool report_on_stdout = false) {
+  become_subreaper();
+  {
+    INFO("children of the test process before triage started");
+    const Leftovers before = reap_children(std::chrono::seconds(5));
+    CHECK(before.survivors.empty());
+  }
+  const TempDir dir;
+  const auto config_file = write_file(dir.path(), "chaos.yaml", config);
+  const auto report_file = dir.path() / "report.json";
+  std::vector<std::string> args{
+      "run", "--plugin-dir", kChaosDir, "--config", config_file.string(), "--format", "json"};
+  if (!report_on_stdout) args.insert(args.end(), {"--output", report_file.string()});
+  const auto isolation = isolation_args("run", mode);
+  args.insert(args.end(), isolation.begin(), isolation.end());
+  RunEnv env;
+  env.limit = std::chrono::seconds(60);
+
+  Run run;
+  run.result = run_triage(args, env);
+  INFO("isolation " << name_of(mode) << "\nconfig:\n" << config << "\n" << describe(run.result));
+  // The watchdog did not have to kill it: triage ended by itself.
+  REQUIRE(run.result.exit_code != -1);
+  if (expected_exit) CHECK(run.result.exit_code == *expected_exit);
+  check_no_children_left();
+  if (!report_on_stdout) CHECK(run.result.out.empty());
+  const std::string text = report_on_stdout ? run.result.out : read_file(report_file);
+  run.report = parse_json(text);
+  INFO("report:\n" << run.report.dump(2));
+  CHECK(schema_errors(run.report) == "");
+  CHECK(run.report.at("summary").at("counts") == recount(run.report));
+  CHECK(exit_code_of(run.report.at("summary").at("status")) == run.result.exit_code);
+  return run;
+}
+
+// The healthy checks every case config has beside its chaos check.
+constexpr const char* kHealthyChecks = R"(  - id: chaos-healthy
+    plugin: chaos
+    type: healthy
+  - id: loopback
+    plugin: network
+    type: loopback
+    params: { target: 127.0.0.1 }
+)";
+
+// One chaos check first, then the healthy ones. With one job they run one
+// after the other in that order: the chaos check is alone in flight when it
+// misbehaves, and the healthy chaos check after it needs the run (and in
+// process mode a restarted host) to carry on.
+std::string case_config(Mode mode, const std::string& type, const std::string& plugins = "") {
+  return "version: 1\n"
+         "defaults: { timeout: 10s, jobs: 1, isolation: " +
+         name_of(mode) + " }\n" + plugins +
+         "checks:\n"
+         "  - id: victim\n"
+         "    plugin: chaos\n"
+         "    type: " +
+         type +
+         "\n"
+         "    timeout: 1s\n" +
+         kHealthyChecks;
+}
+
+void check_healthy(const json& report) {
+  const auto& healthy = check_of(report, "chaos-healthy");
+  INFO("chaos-healthy: " << healthy.dump());
+  CHECK(healthy.at("status") == "ok");
+  CHECK(healthy.at("summary") == "healthy");
+  CHECK(healthy.at("error").is_null());
+  CHECK(healthy.at("truncated") == false);
+  const auto* value = metric_of(healthy, "value");
+  REQUIRE(value != nullptr);
+  CHECK(value->at("value") == 1);
+  CHECK(value->at("warning") == "2");
+  CHECK(value->at("critical") == "3");
+  CHECK(healthy.at("attributes").at("plugin") == "chaos");
+
+  const auto& loopback = check_of(report, "loopback");
+  INFO("loopback: " << loopback.dump());
+  CHECK(loopback.at("status") == "ok");
+  CHECK(loopback.at("error").is_null());
+  const auto* latency = metric_of(loopback, "latency_ms");
+  REQUIRE(latency != nullptr);
+  CHECK(latency->at("value").get<double>() >= 0);
+  CHECK(latency->at("unit") == "ms");
+}
+
+// Runs one chaos check type beside the healthy checks and returns its result.
+json run_case(Mode mode, const std::string& type, std::optional<int> expected_exit,
+              const std::string& plugins = "") {
+  const Run run = run_config(mode, case_config(mode, type, plugins), expected_exit);
+  INFO("isolation " << name_of(mode) << ", report:\n" << run.report.dump(2));
+  CHECK(run.report.at("checks").size() == 3);
+  check_healthy(run.report);
+  return check_of(run.report, "victim");
+}
+
+std::string error_of(const json& check) {
+  return check.at("error").is_string() ? check.at("error").get<std::string>() : std::string();
+}
+
+// ---- text ------------------------------------------------------------------
+
+// Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
+bool valid_utf8(const std::string& text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = s[i];
+    std::size_t len = c < 0x80             ? 1
+                      : (c & 0xE0) == 0xC0 ? 2
+                      : (c & 0xF0) == 0xE0 ? 3
+                      : (c & 0xF8) == 0xF0 ? 4
+                                           : 0;
+    if (len == 0 || i + len > n) return false;
+    unsigned cp = len == 1 ? c : len == 2 ? (c & 0x1Fu) : len == 3 ? (c & 0x0Fu) : (c & 0x07u);
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (s[i + k] & 0x3Fu);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+// The first control character in valid UTF-8 text (C0 but newline and tab,
+// DEL, C1 such as U+009B, the 8-bit CSI), as "U+XXXX at byte N"; "" for none.
+std::string control_character(const std::string& text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned cp = s[i];
+    if (s[i] == 0xC2 && i + 1 < text.size())
+      cp = s[i + 1];  // U+0080..U+00BF
+    else if (s[i] >= 0x80)
+      continue;
+    const bool control = (cp < 0x20 && cp != '\n' && cp != '\t') || cp == 0x7F ||
+                         (s[i] == 0xC2 && cp >= 0x80 && cp <= 0x9F);
+    if (control) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "U+%04X at byte %zu", cp, i);
+      return buf;
+    }
+  }
+  return {};
+}
+
+// Every string a plugin put into a check, with where it is.
+std::vector<std::pair<std::string, std::string>> plugin_texts(const json& check) {
+  std::vector<std::pair<std::string, std::string>> out{{"summary", check.at("summary")}};
+  if (check.at("error").is_string()) out.emplace_back("error", check.at("error"));
+  for (const auto& m : check.at("metrics")) {
+    out.emplace_back("metric name", m.at("name"));
+    out.emplace_back("metric unit", m.at("unit"));
+  }
+  for (const auto& f : check.at("findings"))
+    for (const char* field : {"title", "detail", "remediation"})
+      out.emplace_back(std::string("finding ") + field, f.at(field));
+  for (const auto& [key, value] : check.at("attributes").items()) {
+    out.emplace_back("attribute key", key);
+    out.emplace_back("attribute value", value);
+  }
+  return out;
+}
+
+// ---- the cases -------------------------------------------------------------
+
+// A crash ends the host: the check in flight is unknown, naming the plugin
+// and the signal or exit status; the checks after it run in a new host.
+void crash_cases() {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"segfault", "SIGSEGV"},
+      {"abort", "SIGABRT"},
+      {"terminate", "SIGABRT"},
+      {"exit0", "exited with status 0"},
+      {"underscore_exit", "exited with status 3"}};
+  for (const auto& [type, how] : cases) {
+    DYNAMIC_SECTION(type) {
+      const json victim = run_case(Mode::process, type, 3);
+      INFO("victim: " << victim.dump(2));
+      CHECK(victim.at("status") == "unknown");
+      CHECK(contains(error_of(victim), "chaos"));
+      CHECK(contains(error_of(victim), how));
+    }
+  }
+}
+
+void throw_cases(Mode mode) {
+  SECTION("throw_std: the exception's message") {
+    const json victim = run_case(mode, "throw_std", 3);
+    INFO("victim: " << victim.dump(2));
+    CHECK(victim.at("status") == "unknown");
+    CHECK(contains(error_of(victim), "chaos: runtime_error thrown on purpose"));
+  }
+  SECTION("throw_other: a non-standard exception") {
+    const json victim = run_case(mode, "throw_other", 3);
+    INFO("victim: " << victim.dump(2));
+    CHECK(victim.at("status") == "unknown");
+    CHECK(contains(error_of(victim), "non-standard exception"));
+  }
+}
+
+// A check that ignores its deadline is unknown "timed out after 1s" and the
+// run goes on; in process mode its host is killed with everything it forked.
+void hang_cases(Mode mode) {
+  std::vector<std::string> types{"spin", "sleep"};
+  if (mode == Mode::process) types.insert(types.end(), {"fork_bomb_lite", "ignore_sigterm"});
+  for (const auto& type : types) {
+    DYNAMIC_SECTION(type) {
+      const json victim = run_case(mode, type, 3);
+      INFO("victim: " << victim.dump(2));
+      CHECK(victim.at("status") == "unknown");
+      CHECK(contains(error_of(victim), "timed out after 1s"));
+    }
+  }
+}
+
+void flood_case(Mode mode) {
+  const json victim = run_case(mode, "flood", 0);
+  INFO("victim: " << victim.dump(2).substr(0, 4000));
+  CHECK(victim.at("status") == "ok");
+  CHECK(victim.at("summary") == "flooded");
+  CHECK(victim.at("truncated") == true);
+  CHECK(victim.at("metrics").size() == 256);
+  CHECK(victim.at("findings").size() == 64);
+  CHECK(victim.at("attributes").size() == 64);
+  // The first ones are kept, in order.
+  CHECK(victim.at("metrics").at(0).at("name") == "flood_0");
+  CHECK(victim.at("findings").at(0).at("title") == "flood finding 0");
+}
+
+void huge_summary_case(Mode mode) {
+  const json victim = run_case(mode, "huge_summary", 0);
+  const std::string summary = victim.at("summary");
+  INFO("summary: " << summary.size() << " bytes, starting " << summary.substr(0, 60));
+  CHECK(victim.at("status") == "ok");
+  CHECK(victim.at("truncated") == true);
+  CHECK(summary.size() <= kSummaryCap + kTruncatedMark.size());
+  CHECK(summary.size() > kSummaryCap - 3);
+  CHECK(ends_with(summary, kTruncatedMark));
+  CHECK(summary.rfind("\xE2\x82\xAC\xE2\x82\xAC", 0) == 0);
+  // Cut between two characters, never inside one.
+  CHECK_FALSE(contains(summary, kReplacement));
+  REQUIRE(victim.at("findings").size() == 1);
+  const std::string detail = victim.at("findings").at(0).at("detail");
+  CHECK(detail.size() <= kTextCap + kTruncatedMark.size());
+  CHECK(ends_with(detail, kTruncatedMark));
+  const std::string attribute = victim.at("attributes").at("huge");
+  CHECK(attribute.size() <= kTextCap + kTruncatedMark.size());
+  CHECK(ends_with(attribute, kTruncatedMark));
+}
+
+void bad_utf8_case(Mode mode) {
+  const Run run = run_config(mode, case_config(mode, "bad_utf8"), 0);
+  check_healthy(run.report);
+  const json& victim = check_of(run.report, "victim");
+  INFO("victim: " << victim.dump(2));
+  CHECK(victim.at("status") == "ok");
+  CHECK(contains(victim.at("summary"), kReplacement));
+  CHECK(contains(victim.at("summary"), "utf8"));
+  CHECK(contains(victim.at("summary"), " end"));  // nothing after the NUL was lost
+  REQUIRE(victim.at("findings").size() == 1);
+  CHECK(contains(victim.at("findings").at(0).at("title"), kReplacement));
+  CHECK(contains(victim.at("findings").at(0).at("detail"), kReplacement));
+  REQUIRE(victim.at("metrics").size() == 1);
+  CHECK(contains(victim.at("metrics").at(0).at("name"), kReplacement));
+  REQUIRE(victim.at("attributes").size() == 1);
+  CHECK(contains(victim.at("attributes").begin().key(), kReplacement));
+  for (const auto& [where, text] : plugin_texts(victim)) {
+    INFO(where << ": " << json(text).dump());
+    CHECK(valid_utf8(text));
+    CHECK(control_character(text) == "");
+  }
+}
+
+void lie_case(Mode mode) {
+  const json victim = run_case(mode, "lie", 2);
+  INFO("victim: " << victim.dump(2));
+  CHECK(victim.at("status") == "critical");
+  const auto* rate = metric_of(victim, "error_rate_pct");
+  REQUIRE(rate != nullptr);
+  CHECK(rate->at("status") == "critical");
+  CHECK(rate->at("critical") == "5");
+  CHECK(victim.at("findings").size() == 1);
+  CHECK(victim.at("findings").at(0).at("severity") == "critical");
+}
+
+// NaN and infinite metrics must not make the report invalid JSON or break
+// its schema; an out-of-range status and severity are refused.
+void bad_numbers_case(Mode mode) {
+  const json victim = run_case(mode, "bad_numbers", std::nullopt);
+  INFO("victim: " << victim.dump(2));
+  CHECK(victim.at("metrics").size() == 4);
+  for (const auto& m : victim.at("metrics")) {
+    INFO(m.dump());
+    CHECK(m.at("value").is_number());
+  }
+  const std::string invalid = std::to_string(TRIAGE_RC_INVALID_ARGUMENT);
+  CHECK(contains(victim.at("summary"), "set_status(42) returned " + invalid));
+  CHECK(contains(victim.at("summary"), "add_finding(severity 7) returned " + invalid));
+  CHECK(victim.at("findings").empty());
+}
+
+void bad_args_case(Mode mode) {
+  const json victim = run_case(mode, "bad_args", 0);
+  INFO("victim: " << victim.dump(2));
+  CHECK(victim.at("status") == "ok");
+  CHECK(contains(victim.at("summary"), "invalid calls were refused"));
+}
+
+// ---- the loader cases --------------------------------------------------------
+
+// The line of text that contains `part`, or "".
+std::string line_with(const std::string& text, const std::string& part) {
+  const auto at = text.find(part);
+  if (at == std::string::npos) return {};
+  const auto begin = text.rfind('\n', at);
+  const auto end = text.find('\n', at);
+  const auto from = begin == std::string::npos ? 0 : begin + 1;
+  return text.substr(from, end == std::string::npos ? std::string::npos : end - from);
+}
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+// The files of chaos-plugins/loader the loader must refuse, and a part of
+// the reason each must be given.
+std::vector<std::pair<std::string, std::vector<std::string>>> refused_loader_cases() {
+  return {
+      {"abi_major2.so", {"ABI 2"}},
+      {"small_descriptor.so",
+       {std::to_string(offsetof(triage_plugin_descriptor, init)) + " bytes",
+        std::to_string(sizeof(triage_plugin_descriptor))}},
+      {"no_entry.so", {TRIAGE_PLUGIN_ENTRY_V1}},
+      {"null_descriptor.so", {"no descriptor"}},
+      {"bad_magic.so", {"magic"}},
+      {"init_fails.so", {"init"}},
+      {"not_elf.so", {"not a loadable shared library"}},
+  };
+}
+
+RunResult run_plugins(Mode mode, const std::vector<std::string>& dirs,
+                      const std::vector<std::string>& extra = {}) {
+  become_subreaper();
+  std::vector<std::string> args{"plugins"};
+  for (const auto& d : dirs) args.insert(args.end(), {"--plugin-dir", d});
+  args.insert(args.end(), extra.begin(), extra.end());
+  const auto isolation = isolation_args("plugins", mode);
+  args.insert(args.end(), isolation.begin(), isolation.end());
+  RunEnv env;
+  env.limit = std::chrono::seconds(60);
+  auto r = run_triage(args, env);
+  INFO(describe(r));
+  REQUIRE(r.exit_code != -1);
+  check_no_children_left();
+  return r;
+}
+
+void loader_listing(Mode mode) {
+  const RunResult r = run_plugins(mode, {kLoaderDir});
+  INFO("isolation " << name_of(mode) << "\n" << describe(r));
+  CHECK(r.exit_code == 0);
+  for (const auto& [file, reasons] : refused_loader_cases()) {
+    const std::string path = kLoaderDir + "/" + file;
+    const std::string line = line_with(r.out, path);
+    INFO(file << ": " << line);
+    CHECK(count_of(r.out, path) == 1);
+    CHECK(contains(line, "refused"));
+    for (const auto& reason : reasons) CHECK(contains(line, reason));
+  }
+  // The plugin of a future minor is listed, not refused.
+  CHECK(contains(r.out, "large-descriptor 0.1.0"));
+  CHECK(contains(r.out, "    ping  "));
+  CHECK_FALSE(contains(line_with(r.out, "large_descriptor.so"), "refused"));
+
+  const RunResult j = run_plugins(mode, {kLoaderDir}, {"--format", "json"});
+  INFO(describe(j));
+  CHECK(j.exit_code == 0);
+  const json doc = parse_json(j.out);
+  std::map<std::string, std::string> refused;
+  for (const auto& entry : doc.at("refused"))
+    refused[std::filesystem::path(entry.at("file").get<std::string>()).filename().string()] =
+        entry.at("reason");
+  CHECK(refused.size() == refused_loader_cases().size());
+  for (const auto& [file, reasons] : refused_loader_cases()) {
+    INFO(file);
+    REQUIRE(refused.count(file) == 1);
+    for (const auto& reason : reasons) CHECK(contains(refused[file], reason));
+  }
+  REQUIRE(doc.at("plugins").size() >= 1);
+  bool found = false;
+  for (const auto& p : doc.at("plugins"))
+    if (p.at("name") == "large-descriptor") {
+      found = true;
+      CHECK(p.at("abi") == "1.7");
+      REQUIRE(p.at("check_types").size() == 1);
+      CHECK(p.at("check_types").at(0).at("name") == "ping");
+    }
+  CHECK(found);
+}
+
+// A plugin built for a future 1.x minor, with a larger descriptor and check
+// type, loads and runs.
+void large_descriptor_run(Mode mode) {
+  become_subreaper();
+  const TempDir dir;
+  const std::string config =
+      "version: 1\n"
+      "defaults: { timeout: 10s, isolation: " +
+      name_of(mode) +
+      " }\n"
+      "checks:\n"
+      "  - id: future\n"
+      "    plugin: large-descriptor\n"
+      "    type: ping\n"
+      "  - id: loopback\n"
+      "    plugin: network\n"
+      "    type: loopback\n"
+      "    params: { target: 127.0.0.1 }\n";
+  const auto config_file = write_file(dir.path(), "future.yaml", config);
+  std::vector<std::string> args{
+      "run", "--plugin-dir", kLoaderDir, "--config", config_file.string(), "--format", "json"};
+  const auto isolation = isolation_args("run", mode);
+  args.insert(args.end(), isolation.begin(), isolation.end());
+  const auto r = run_triage(args);
+  INFO("isolation " << name_of(mode) << "\n" << describe(r));
+  REQUIRE(r.exit_code != -1);
+  CHECK(r.exit_code == 0);
+  check_no_children_left();
+  const json report = parse_json(r.out);
+  CHECK(schema_errors(report) == "");
+  const auto& future = check_of(report, "future");
+  CHECK(future.at("status") == "ok");
+  CHECK(future.at("summary") == "a future 1.x plugin loaded and ran");
+  const auto* bytes = metric_of(future, "descriptor_bytes");
+  REQUIRE(bytes != nullptr);
+  CHECK(bytes->at("value") == sizeof(triage_plugin_descriptor) + 64);
+  CHECK(check_of(report, "loopback").at("status") == "ok");
+}
+
+// A config naming a plugin that was refused is a config error (78) naming it.
+void refused_plugin_in_config(Mode mode, const std::string& dir, const std::string& plugin) {
+  become_subreaper();
+  const TempDir tmp;
+  const std::string config =
+      "version: 1\n"
+      "defaults: { isolation: " +
+      name_of(mode) +
+      " }\n"
+      "checks:\n"
+      "  - id: refused\n"
+      "    plugin: " +
+      plugin +
+      "\n"
+      "    type: ping\n";
+  const auto config_file = write_file(tmp.path(), "refused.yaml", config);
+  std::vector<std::string> args{"run",      "--plugin-dir", dir, "--config", config_file.string(),
+                                "--format", "json"};
+  const auto isolation = isolation_args("run", mode);
+  args.insert(args.end(), isolation.begin(), isolation.end());
+  const auto r = run_triage(args);
+  INFO("isolation " << name_of(mode) << ", plugin " << plugin << "\n" << describe(r));
+  REQUIRE(r.exit_code != -1);
+  CHECK(r.exit_code == 78);
+  CHECK(r.out.empty());
+  CHECK(contains(r.err, "config error"));
+  CHECK(contains(r.err, "'" + plugin + "'"));
+  check_no_children_left();
+}
+
+void refused_plugins_in_config(Mode mode) {
+  for (const std::string plugin : {"abi-major2", "small-descriptor", "bad-magic", "init-fails"}) {
+    DYNAMIC_SECTION(plugin) {
+      refused_plugin_in_config(mode, kLoaderDir, plugin);
+    }
+  }
+}
+
+}  // namespace
+
+// ---- process isolation -------------------------------------------------------
+
+TEST_CASE("process: a crashing plugin host makes its check unknown naming the plugin and how",
+          "[chaos][process]") {
+  crash_cases();
+}
+
+TEST_CASE("process: a check that throws is unknown with the exception's message",
+          "[chaos][process]") {
+  throw_cases(Mode::process);
+}
+
+TEST_CASE(
+    "process: a check that ignores its deadline is timed out and its host killed, "
+    "grandchildren and all",
+    "[chaos][process]") {
+  hang_cases(Mode::process);
+}
+
+TEST_CASE("process: a check that allocates without end fails under the host's memory limit",
+          "[chaos][process]") {
+  const json victim =
+      run_case(Mode::process, "alloc", 3, "plugins: { chaos: { memory_limit_mb: 256 } }\n");
+  INFO("victim: " << victim.dump(2));
+  CHECK(victim.at("status") == "unknown");
+  const std::string error = error_of(victim);
+  // Either new threw (the wrapper reports std::bad_alloc) or the host died of
+  // the limit (reported as a crash of the plugin).
+  const bool threw = contains(error, "bad_alloc");
+  const bool died =
+      contains(error, "chaos") && (contains(error, "SIG") || contains(error, "exited with"));
+  CHECK((threw || died));
+}
+
+TEST_CASE("process: output past the limits is capped and marked truncated", "[chaos][process]") {
+  SECTION("flood") {
+    flood_case(Mode::process);
+  }
+  SECTION("huge_summary") {
+    huge_summary_case(Mode::process);
+  }
+}
+
+TEST_CASE("process: invalid UTF-8 and control characters never reach the report",
+          "[chaos][process]") {
+  bad_utf8_case(Mode::process);
+}
+
+TEST_CASE("process: a plugin that says ok over a critical metric is critical", "[chaos][process]") {
+  lie_case(Mode::process);
+}
+
+TEST_CASE("process: NaN, infinities and out-of-range values keep the report valid",
+          "[chaos][process]") {
+  bad_numbers_case(Mode::process);
+}
+
+TEST_CASE("process: the host API refuses invalid arguments without crashing", "[chaos][process]") {
+  bad_args_case(Mode::process);
+}
+
+TEST_CASE("process: what a plugin writes to stdout never reaches triage's stdout",
+          "[chaos][process]") {
+  // The report goes to stdout here: it must parse, with nothing around it.
+  const Run run = run_config(Mode::process, case_config(Mode::process, "stdout_noise"), 0, true);
+  check_healthy(run.report);
+  const json& victim = check_of(run.report, "victim");
+  INFO("victim: " << victim.dump(2));
+  CHECK(victim.at("status") == "ok");
+  CHECK(victim.at("summary") == "made some noise");
+  CHECK_FALSE(contains(run.result.out, "chaos junk"));
+}
+
+TEST_CASE("process: a host that crashes on every check is given up after 3 crashes",
+          "[chaos][process]") {
+  std::string config =
+      "version: 1\n"
+      "defaults: { timeout: 10s, jobs: 1, isolation: process }\n"
+      "checks:\n";
+  for (int i = 1; i <= 10; ++i)
+    config += "  - id: crash-" + std::to_string(i) +
+              "\n"
+              "    plugin: chaos\n"
+              "    type: segfault\n"
+              "    timeout: 1s\n";
+  // Another plugin's host is not given up with it.
+  config +=
+      "  - id: twin-healthy\n"
+      "    plugin: chaos-twin\n"
+      "    type: healthy\n"
+      "  - id: loopback\n"
+      "    plugin: network\n"
+      "    type: loopback\n"
+      "    params: { target: 127.0.0.1 }\n";
+  const Run run = run_config(Mode::process, config, 3);
+  INFO("report:\n" << run.report.dump(2));
+  int crashed = 0, given_up = 0;
+  for (int i = 1; i <= 10; ++i) {
+    const json& check = check_of(run.report, "crash-" + std::to_string(i));
+    const std::string error = error_of(check);
+    INFO(check.at("id") << ": " << error);
+    CHECK(check.at("status") == "unknown");
+    CHECK(contains(error, "chaos"));
+    if (contains(error, "given up after 3 crashes"))
+      ++given_up;
+    else if (contains(error, "SIGSEGV"))
+      ++crashed;
+  }
+  CHECK(crashed >= 1);
+  CHECK(crashed <= 3);
+  CHECK(given_up >= 1);
+  CHECK(crashed + given_up == 10);
+  CHECK(check_of(run.report, "twin-healthy").at("status") == "ok");
+  CHECK(check_of(run.report, "loopback").at("status") == "ok");
+}
+
+TEST_CASE("process: a crash takes down only the checks of its own plugin", "[chaos][process]") {
+  std::string config =
+      "version: 1\n"
+      "defaults: { timeout: 10s, jobs: 8, isolation: process }\n"
+      "checks:\n"
+      "  - id: crash\n"
+      "    plugin: chaos\n"
+      "    type: segfault\n"
+      "    timeout: 1s\n"
+      "  - id: twin\n"
+      "    plugin: chaos-twin\n"
+      "    type: healthy\n"
+      "    targets: [a, b, c, d, e]\n"
+      "  - id: loopback\n"
+      "    plugin: network\n"
+      "    type: loopback\n"
+      "    params: { target: 127.0.0.1 }\n";
+  const Run run = run_config(Mode::process, config, 3);
+  INFO("report:\n" << run.report.dump(2));
+  CHECK(check_of(run.report, "crash").at("status") == "unknown");
+  CHECK(contains(error_of(check_of(run.report, "crash")), "SIGSEGV"));
+  for (const std::string target : {"a", "b", "c", "d", "e"}) {
+    const json& twin = check_of(run.report, "twin[" + target + "]");
+    INFO(twin.dump());
+    CHECK(twin.at("status") == "ok");
+    CHECK(twin.at("attributes").at("plugin") == "chaos-twin");
+  }
+  CHECK(check_of(run.report, "loopback").at("status") == "ok");
+}
+
+TEST_CASE(
+    "process: broken plugin files are refused with a reason naming each, and triage "
+    "carries on",
+    "[chaos][process][loader]") {
+  loader_listing(Mode::process);
+}
+
+TEST_CASE("process: a plugin whose init() crashes is refused, not fatal",
+          "[chaos][process][loader]") {
+  const RunResult r = run_plugins(Mode::process, {kCrashInInitDir, kLoaderDir});
+  INFO(describe(r));
+  CHECK(r.exit_code == 0);
+  const std::string line = line_with(r.out, kCrashInInitDir + "/crash_in_init.so");
+  INFO("line: " << line);
+  CHECK(contains(line, "refused"));
+  CHECK(contains(line, "SIGSEGV"));
+  // Discovery went on past it.
+  CHECK(contains(r.out, "large-descriptor 0.1.0"));
+
+  SECTION("a run beside it works") {
+    become_subreaper();
+    const TempDir dir;
+    const auto config_file = write_file(dir.path(), "c.yaml",
+                                        "version: 1\n"
+                                        "checks:\n"
+                                        "  - id: loopback\n"
+                                        "    plugin: network\n"
+                                        "    type: loopback\n"
+                                        "    params: { target: 127.0.0.1 }\n");
+    const auto run =
+        run_triage({"run", "--plugin-dir", kCrashInInitDir, "--config", config_file.string(),
+                    "--format", "json", "--isolation", "process"});
+    INFO(describe(run));
+    REQUIRE(run.exit_code != -1);
+    CHECK(run.exit_code == 0);
+    check_no_children_left();
+    const json report = parse_json(run.out);
+    CHECK(check_of(report, "loopback").at("status") == "ok");
+  }
+  SECTION("a config using it is a config error") {
+    refused_plugin_in_config(Mode::process, kCrashInInitDir, "crash-in-init");
+  }
+}
+
+TEST_CASE("process: a plugin built for a future 1.x minor loads and runs",
+          "[chaos][process][loader]") {
+  large_descriptor_run(Mode::process);
+}
+
+TEST_CASE("process: a config using a refused plugin is a config error",
+          "[chaos][process][loader]") {
+  refused_plugins_in_config(Mode::process);
+}
+
+// ---- in-process ----------------------------------------------------------------
+
+TEST_CASE("in-process: a check that throws is unknown with the exception's message",
+          "[chaos][in-process]") {
+  throw_cases(Mode::in_process);
+}
+
+TEST_CASE("in-process: a hung check is abandoned at its deadline and triage still exits",
+          "[chaos][in-process]") {
+  hang_cases(Mode::in_process);
+}
+
+TEST_CASE("in-process: output past the limits is capped and marked truncated",
+          "[chaos][in-process]") {
+  SECTION("flood") {
+    flood_case(Mode::in_process);
+  }
+  SECTION("huge_summary") {
+    huge_summary_case(Mode::in_process);
+  }
+}
+
+TEST_CASE("in-process: invalid UTF-8 and control characters never reach the report",
+          "[chaos][in-process]") {
+  bad_utf8_case(Mode::in_process);
+}
+
+TEST_CASE("in-process: a plugin that says ok over a critical metric is critical",
+          "[chaos][in-process]") {
+  lie_case(Mode::in_process);
+}
+
+TEST_CASE("in-process: NaN, infinities and out-of-range values keep the report valid",
+          "[chaos][in-process]") {
+  bad_numbers_case(Mode::in_process);
+}
+
+TEST_CASE("in-process: the host API refuses invalid arguments without crashing",
+          "[chaos][in-process]") {
+  bad_args_case(Mode::in_process);
+}
+
+TEST_CASE("in-process: broken plugin files are refused with a reason naming each",
+          "[chaos][in-process][loader]") {
+  loader_listing(Mode::in_process);
+}
+
+TEST_CASE("in-process: a plugin built for a future 1.x minor loads and runs",
+          "[chaos][in-process][loader]") {
+  large_descriptor_run(Mode::in_process);
+}
+
+TEST_CASE("in-process: a config using a refused plugin is a config error",
+          "[chaos][in-process][loader]") {
+  refused_plugins_in_config(Mode::in_process);
+}

@@ -1,0 +1,403 @@
+// The `chaos` plugin: one check type per way a third-party plugin can
+// misbehave, selected by type. Every one of them is deliberate; the fault
+// tests in ../chaos_test.cpp run them through the real `triage` binary and
+// prove that one bad plugin cannot take a run down. README.md says which
+// cases run in which isolation mode, and why.
+//
+// The same source is built twice, as `chaos` and as `chaos-twin`
+// (CHAOS_PLUGIN_NAME), so a test can show that the troubles of one plugin's
+// host never reach the checks of another plugin.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <triage/plugin.hpp>
+#include <vector>
+
+#ifndef CHAOS_PLUGIN_NAME
+#define CHAOS_PLUGIN_NAME "chaos"
+#endif
+
+namespace {
+
+using triage::Context;
+using triage::Severity;
+using triage::Status;
+
+constexpr const char* kAnyParams = R"({"type":"object"})";
+
+// A string literal as bytes, embedded NULs and all.
+template <std::size_t N>
+constexpr std::string_view bytes(const char (&text)[N]) {
+  return std::string_view(text, N - 1);
+}
+
+// The hour a hanging check waits, in one call, ignoring cancellation.
+void hang() {
+  std::this_thread::sleep_for(std::chrono::hours(1));
+}
+
+// Returns ok at once, beside the misbehaving ones.
+struct Healthy {
+  static constexpr const char* name = "healthy";
+  static constexpr const char* description = "Returns ok at once";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context& ctx) {
+    ctx.metric("value", 1, "", {"2", "3"});
+    ctx.attribute("plugin", CHAOS_PLUGIN_NAME);
+    ctx.status(Status::ok, "healthy");
+  }
+};
+
+// Writes through a null pointer. The pointer is read from a volatile object,
+// so the compiler cannot know it is null and must emit the store.
+struct Segfault {
+  static constexpr const char* name = "segfault";
+  static constexpr const char* description = "Writes through a null pointer (SIGSEGV)";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context&) {
+    static int* volatile target = nullptr;
+    *target = 42;
+  }
+};
+
+struct Abort {
+  static constexpr const char* name = "abort";
+  static constexpr const char* description = "Calls abort() (SIGABRT)";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context&) { std::abort(); }
+};
+
+struct Exit0 {
+  static constexpr const char* name = "exit0";
+  static constexpr const char* description = "Calls exit(0) in the middle of the check";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context& ctx) {
+    ctx.status(Status::ok, "about to exit");
+    std::exit(0);
+  }
+};
+
+struct UnderscoreExit {
+  static constexpr const char* name = "underscore_exit";
+  static constexpr const char* description = "Calls _exit(3): no atexit handlers, no flush";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context&) { ::_exit(3); }
+};
+
+struct Terminate {
+  static constexpr const char* name = "terminate";
+  static constexpr const char* description = "Calls std::terminate() (SIGABRT)";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context&) { std::terminate(); }
+};
+
+struct ThrowStd {
+  static constexpr const char* name = "throw_std";
+  static constexpr const char* description = "Throws a std::runtime_error";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context&) { throw std::runtime_error("chaos: runtime_error thrown on purpose"); }
+};
+
+struct ThrowOther {
+  static constexpr const char* name = "throw_other";
+  static constexpr const char* description = "Throws an int";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context&) { throw 42; }
+};
+
+// Burns a CPU forever and never asks whether it was cancelled. The volatile
+// counter makes each iteration a side effect, so the loop is neither
+// undefined behaviour nor optimised away; nothing is allocated.
+struct Spin {
+  static constexpr const char* name = "spin";
+  static constexpr const char* description = "Loops forever, ignoring cancellation";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context&) {
+    static volatile std::uint64_t counter = 0;
+    for (;;) counter = counter + 1;
+  }
+};
+
+struct Sleep {
+  static constexpr const char* name = "sleep";
+  static constexpr const char* description = "Sleeps an hour in one call, ignoring cancellation";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context& ctx) {
+    hang();
+    ctx.status(Status::ok, "woke up after an hour");
+  }
+};
+
+// Allocates and touches memory in 64 MiB blocks until an allocation fails
+// (std::bad_alloc under the host's RLIMIT_AS), and stops by itself at
+// params.limit_mb (default 8 GiB) so it can never eat the machine. The blocks
+// are freed when the exception unwinds. Never run it in-process.
+struct Alloc {
+  static constexpr const char* name = "alloc";
+  static constexpr const char* description =
+      "Allocates and touches memory until it fails (capped at params.limit_mb, 8 GiB)";
+  static constexpr const char* params_schema =
+      R"({"type":"object","properties":{"limit_mb":{"type":"integer","minimum":1}}})";
+  void run(Context& ctx) {
+    constexpr std::size_t kBlock = 64u << 20;
+    constexpr std::size_t kPage = 4096;
+    const auto limit_mb = ctx.param<std::int64_t>("limit_mb", 8192);
+    std::vector<std::unique_ptr<char[]>> blocks;
+    std::int64_t total_mb = 0;
+    while (total_mb < limit_mb) {
+      blocks.emplace_back(new char[kBlock]);
+      // Writes through a volatile pointer: the pages are really touched.
+      volatile char* block = blocks.back().get();
+      for (std::size_t i = 0; i < kBlock; i += kPage) block[i] = static_cast<char>(i);
+      total_mb += static_cast<std::int64_t>(kBlock >> 20);
+    }
+    ctx.status(Status::critical,
+               "allocated " + std::to_string(total_mb) + " MiB and no memory limit stopped it");
+  }
+};
+
+// Far more output than any report should hold: 10,000 each of metrics,
+// findings and attributes. The host must cap them.
+struct Flood {
+  static constexpr const char* name = "flood";
+  static constexpr const char* description = "10,000 metrics, findings and attributes";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context& ctx) {
+    constexpr int kCount = 10000;
+    for (int i = 0; i < kCount; ++i) {
+      const std::string n = std::to_string(i);
+      ctx.metric("flood_" + n, i);
+      ctx.finding(Severity::info, "flood finding " + n, "detail " + n, "nothing to do");
+      ctx.attribute("flood_" + n, n);
+    }
+    ctx.status(Status::ok, "flooded");
+  }
+};
+
+// A 5 MB summary of 3-byte characters (so the 4 KiB cut lands inside one),
+// a 100 KiB finding detail and a 100 KiB attribute value.
+struct HugeSummary {
+  static constexpr const char* name = "huge_summary";
+  static constexpr const char* description = "A 5 MB summary, a 100 KiB detail and attribute";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context& ctx) {
+    std::string summary;
+    const std::string_view euro = "\xE2\x82\xAC";  // U+20AC, three bytes
+    summary.reserve(5'000'001);
+    while (summary.size() < 5'000'000) summary += euro;
+    const std::string big(100 * 1024, 'd');
+    ctx.finding(Severity::info, "a finding with a huge detail", big, "nothing to do");
+    ctx.attribute("huge", big);
+    ctx.status(Status::ok, summary);
+  }
+};
+
+// Invalid UTF-8 (a bad continuation, stray bytes, an overlong form, a
+// surrogate, a code point past U+10FFFF, a cut sequence) and control
+// characters (NUL, ESC with a colour sequence, BEL, DEL, the 8-bit CSI U+009B)
+// in every text it reports.
+struct BadUtf8 {
+  static constexpr const char* name = "bad_utf8";
+  static constexpr const char* description = "Reports invalid UTF-8 and control characters";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context& ctx) {
+    const auto summary = bytes(
+        "bad \xC3\x28 utf8 \xFF\xFE, \x1B[31mred\x1B[0m, 8-bit csi \xC2\x9B"
+        "31m, bell\x07, nul\0 end");
+    const auto title = bytes("surrogate \xED\xA0\x80 overlong \xC0\xAF");
+    const auto detail = bytes("past U+10FFFF \xF4\x90\x80\x80 and cut \xE2\x82");
+    const auto key = bytes("key\xFF\x1B");
+    const auto value = bytes("value\x80\x01\x7F");
+    ctx.metric(bytes("metric\xFE"), 1, bytes("u\xC3"));
+    ctx.finding(Severity::info, title, detail, bytes("fix \x1B]0;title\x07 it"));
+    ctx.attribute(key, value);
+    ctx.status(Status::ok, summary);
+  }
+};
+
+// Says ok, but its own metric breaches its own default critical threshold and
+// it adds a critical finding: the core must report critical.
+struct Lie {
+  static constexpr const char* name = "lie";
+  static constexpr const char* description = "Claims ok over a critical metric and finding";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context& ctx) {
+    ctx.metric("error_rate_pct", 50, "%", {"0.1", "5"});
+    ctx.finding(Severity::critical, "Everything is on fire", "50 % of requests fail",
+                "Do not believe the status");
+    ctx.status(Status::ok, "all good, honestly");
+  }
+};
+
+// Forks a child that sleeps an hour, then hangs itself ignoring cancellation:
+// only killing the host's whole process group reaps the grandchild. The
+// child calls async-signal-safe functions only (the host is multi-threaded).
+// Never run it in-process.
+struct ForkBombLite {
+  static constexpr const char* name = "fork_bomb_lite";
+  static constexpr const char* description = "Forks a sleeping child, then hangs";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context& ctx) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+      ::sleep(3600);
+      ::_exit(0);
+    }
+    if (child < 0) {
+      ctx.error(std::string("fork failed: ") + std::strerror(errno));
+      return;
+    }
+    hang();
+    ctx.status(Status::ok, "woke up after an hour");
+  }
+};
+
+// Ignores SIGTERM for the whole process, then hangs: only SIGKILL ends it.
+// Never run it in-process.
+struct IgnoreSigterm {
+  static constexpr const char* name = "ignore_sigterm";
+  static constexpr const char* description = "Ignores SIGTERM, then hangs";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context& ctx) {
+    struct sigaction action {};
+    action.sa_handler = SIG_IGN;
+    ::sigaction(SIGTERM, &action, nullptr);
+    hang();
+    ctx.status(Status::ok, "woke up after an hour");
+  }
+};
+
+// Writes junk to stdout and stderr, as a plugin with a stray printf would:
+// it must never reach triage's own stdout (where a JSON report may go).
+// In-process it would, so it runs in process mode only.
+struct StdoutNoise {
+  static constexpr const char* name = "stdout_noise";
+  static constexpr const char* description = "Writes junk to stdout and stderr";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context& ctx) {
+    const auto junk = bytes("chaos junk on stdout {\"not\": \"the report\"} \xFF\0\n");
+    std::cout << junk << std::flush;
+    std::printf("chaos junk from printf\n");
+    std::fflush(stdout);
+    [[maybe_unused]] const auto written = ::write(STDOUT_FILENO, junk.data(), junk.size());
+    [[maybe_unused]] const auto logged = ::write(STDERR_FILENO, junk.data(), junk.size());
+    ctx.status(Status::ok, "made some noise");
+  }
+};
+
+// Values JSON cannot hold and arguments the host must refuse: NaN and
+// infinite metrics, thresholds that are not ranges, a status and a severity
+// out of range. The report must stay valid against its schema.
+struct BadNumbers {
+  static constexpr const char* name = "bad_numbers";
+  static constexpr const char* description = "NaN and infinite metrics, nonsense thresholds";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context& ctx) {
+    ctx.metric("nan_value", std::nan(""), "ms", {"10", "20"});
+    ctx.metric("inf_value", HUGE_VAL, "ms");
+    ctx.metric("minus_inf_value", -HUGE_VAL, "ms");
+    ctx.metric("bad_thresholds", 1, "", {"not a range", "10:5:3"});
+    const triage_host_api* host = ctx.host();
+    const std::string_view text = "out of range";
+    const triage_rc status_rc = host->set_status(ctx.handle(), 42, text.data(), text.size());
+    triage_finding f{};
+    f.struct_size = sizeof f;
+    f.severity = 7;
+    f.title = text.data();
+    f.title_len = text.size();
+    const triage_rc finding_rc = host->add_finding(ctx.handle(), &f);
+    ctx.status(Status::ok, "set_status(42) returned " + std::to_string(status_rc) +
+                               ", add_finding(severity 7) returned " + std::to_string(finding_rc));
+  }
+};
+
+// Calls every host function with arguments the ABI says are invalid (null
+// pointers with lengths, structs smaller than ABI 1.0's, out-of-range enums,
+// a null handle): each must return TRIAGE_RC_INVALID_ARGUMENT, none may
+// crash. Ends ok when all were refused, critical naming the ones accepted.
+struct BadArgs {
+  static constexpr const char* name = "bad_args";
+  static constexpr const char* description = "Calls the host API with invalid arguments";
+  static constexpr const char* params_schema = kAnyParams;
+  void run(Context& ctx) {
+    const triage_host_api* h = ctx.host();
+    const triage_check_ctx c = ctx.handle();
+    std::string accepted;
+    int calls = 0;
+    auto expect_refused = [&](const char* what, triage_rc rc) {
+      ++calls;
+      if (rc != TRIAGE_RC_INVALID_ARGUMENT)
+        accepted += std::string(accepted.empty() ? "" : ", ") + what + " -> " + std::to_string(rc);
+    };
+    triage_metric m{};
+    m.struct_size = sizeof m;
+    m.name = "name";
+    m.name_len = 4;
+    triage_metric small_metric = m;
+    small_metric.struct_size = 8;
+    triage_metric null_name = m;
+    null_name.name = nullptr;
+    null_name.name_len = 100;
+    triage_metric null_unit = m;
+    null_unit.unit = nullptr;
+    null_unit.unit_len = 100;
+    triage_finding f{};
+    f.struct_size = sizeof f;
+    f.severity = TRIAGE_SEVERITY_INFO;
+    f.title = "t";
+    f.title_len = 1;
+    triage_finding small_finding = f;
+    small_finding.struct_size = 4;
+    triage_finding null_detail = f;
+    null_detail.detail = nullptr;
+    null_detail.detail_len = 100;
+    triage_finding bad_severity = f;
+    bad_severity.severity = -1;
+
+    expect_refused("set_status(null summary)", h->set_status(c, TRIAGE_STATUS_OK, nullptr, 100));
+    expect_refused("set_status(-1)", h->set_status(c, -1, "x", 1));
+    expect_refused("set_status(null ctx)", h->set_status(nullptr, TRIAGE_STATUS_OK, "x", 1));
+    expect_refused("emit_metric(null)", h->emit_metric(c, nullptr));
+    expect_refused("emit_metric(struct_size 8)", h->emit_metric(c, &small_metric));
+    expect_refused("emit_metric(null name)", h->emit_metric(c, &null_name));
+    expect_refused("emit_metric(null unit)", h->emit_metric(c, &null_unit));
+    expect_refused("emit_metric(null ctx)", h->emit_metric(nullptr, &m));
+    expect_refused("add_finding(null)", h->add_finding(c, nullptr));
+    expect_refused("add_finding(struct_size 4)", h->add_finding(c, &small_finding));
+    expect_refused("add_finding(null detail)", h->add_finding(c, &null_detail));
+    expect_refused("add_finding(severity -1)", h->add_finding(c, &bad_severity));
+    expect_refused("set_attribute(null key)", h->set_attribute(c, nullptr, 5, "v", 1));
+    expect_refused("set_attribute(null value)", h->set_attribute(c, "k", 1, nullptr, 5));
+    expect_refused("log(null message)", h->log(c, TRIAGE_LOG_INFO, nullptr, 100));
+    expect_refused("get_deadline(null out)", h->get_deadline(c, nullptr));
+    std::int64_t deadline = 0;
+    expect_refused("get_deadline(null ctx)", h->get_deadline(nullptr, &deadline));
+    expect_refused("set_error(null message)", h->set_error(c, nullptr, 100));
+    expect_refused("set_error(null ctx)", h->set_error(nullptr, "x", 1));
+    if (accepted.empty())
+      ctx.status(Status::ok, "all " + std::to_string(calls) + " invalid calls were refused");
+    else
+      ctx.status(Status::critical, "invalid calls accepted: " + accepted);
+  }
+};
+
+}  // namespace
+
+TRIAGE_PLUGIN(CHAOS_PLUGIN_NAME, "1.0.0", "Checks that misbehave on purpose, for fault tests",
+              Healthy, Segfault, Abort, Exit0, UnderscoreExit, Terminate, ThrowStd, ThrowOther,
+              Spin, Sleep, Alloc, Flood, HugeSummary, BadUtf8, Lie, ForkBombLite, IgnoreSigterm,
+              StdoutNoise, BadNumbers, BadArgs)
