@@ -55,7 +55,7 @@ core::Format default_format(const std::string& output) {
 
 int cmd_run(const std::vector<std::string>& args) {
   Common common;
-  std::string config_path, format_name, output, timeout_text, isolation_name;
+  std::string config_path, format_name, output, timeout_text, isolation_name, deadline_text;
   std::vector<std::string> only, tags;
   int jobs = 0;
   po::options_description desc("Options");
@@ -76,6 +76,9 @@ int cmd_run(const std::vector<std::string>& args) {
       "'process' (default: each plugin in its own host process; a crash or hang "
       "cannot take the run down) or 'in-process' (faster, for trusted plugins and "
       "debugging); overrides the config")(
+      "deadline", po::value(&deadline_text)->value_name("DURATION"),
+      "bound the whole run: checks not started by then are skipped (\"run deadline\"), "
+      "running ones are cancelled, and the report says it is partial")(
       "timeout", po::value(&timeout_text)->value_name("DURATION"),
       "timeout for every check, overriding the config (e.g. 2s)");
   add_common_options(desc, common);
@@ -109,6 +112,13 @@ int cmd_run(const std::vector<std::string>& args) {
       return usage_error("run", "--timeout '" + timeout_text + "' is not a duration (e.g. 2s)",
                          desc);
     if (timeout->count() == 0) return usage_error("run", "--timeout must be longer than 0", desc);
+  }
+  std::optional<std::chrono::milliseconds> deadline;
+  if (!deadline_text.empty()) {
+    deadline = core::parse_duration(deadline_text);
+    if (!deadline || deadline->count() == 0)
+      return usage_error("run", "--deadline '" + deadline_text + "' is not a positive duration",
+                         desc);
   }
   if (vm.count("jobs") != 0 && jobs < 1)
     return usage_error("run", "--jobs must be at least 1", desc);
@@ -156,6 +166,7 @@ int cmd_run(const std::vector<std::string>& args) {
   core::RunOptions options;
   options.jobs = jobs > 0 ? jobs : config.defaults.jobs;
   options.cancel = &g_interrupted;
+  if (deadline) options.deadline = std::chrono::steady_clock::now() + *deadline;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 
@@ -180,6 +191,10 @@ int cmd_run(const std::vector<std::string>& args) {
   if (g_interrupted.load()) {
     std::cerr << "triage: interrupted; the report is partial\n";
     code = 130;
+  } else if (outcome.partial) {
+    // An incomplete run cannot vouch for what it did not check.
+    std::cerr << "triage: run deadline reached; the report is partial\n";
+    code = std::max(code, 3);
   }
   if (outcome.abandoned > 0) {
     // Threads of checks that never returned are still inside plugin code;

@@ -118,7 +118,10 @@ class Coordinator {
     for (std::size_t i = 0; i < workers; ++i) start_worker();
 
     while (done_ < checks_.size()) {
-      if (options_.cancel != nullptr && options_.cancel->load() && !cancelling_) cancel_all();
+      if (!cancelling_ && options_.cancel != nullptr && options_.cancel->load())
+        cancel_all("run cancelled");
+      if (!cancelling_ && options_.deadline && Clock::now() >= *options_.deadline)
+        cancel_all("run deadline");
       dispatch();
       collect(lock);
       expire();
@@ -131,6 +134,7 @@ class Coordinator {
         for (const auto& s : slots_)
           if (s.running) wake = std::min(wake, s.hard_deadline);
         if (!retries_.empty()) wake = std::min(wake, retries_.begin()->first);
+        if (options_.deadline && !cancelling_) wake = std::min(wake, *options_.deadline);
         shared_->coordinator.wait_until(lock, wake);
       }
     }
@@ -159,7 +163,7 @@ class Coordinator {
       ready_.pop_front();
       if (slots_[i].done) continue;
       if (cancelling_) {
-        skip(i, "run cancelled");
+        skip(i, cancel_reason_);
         continue;
       }
       launch(i);
@@ -211,7 +215,7 @@ class Coordinator {
       result.index = i;
       result.attempts = attempts;
       result.status = Status::unknown;
-      result.error = cancelling_ ? "cancelled: the check did not stop in time"
+      result.error = cancelling_ ? cancel_reason_ + ": the check did not stop in time"
                                  : "timed out after " + format_duration(checks_[i].timeout);
       result.summary = result.error;
       ++outcome_.abandoned;
@@ -223,7 +227,7 @@ class Coordinator {
 
   void release_retries() {
     const auto now = Clock::now();
-    while (!retries_.empty() && retries_.begin()->first <= now) {
+    while (!retries_.empty() && (cancelling_ || retries_.begin()->first <= now)) {
       const std::size_t i = retries_.begin()->second;
       retries_.erase(retries_.begin());
       if (cancelling_) {
@@ -276,8 +280,18 @@ class Coordinator {
     finish(i);
   }
 
-  void cancel_all() {
+  void cancel_all(std::string reason) {
     cancelling_ = true;
+    outcome_.partial = true;
+    cancel_reason_ = std::move(reason);
+    // Queued but not picked up by a worker: these never started.
+    std::deque<Task> queued;
+    queued.swap(shared_->queue);
+    for (auto& task : queued) {
+      slots_[task.index].running.reset();
+      --outcome_.results[task.index].attempts;
+      skip(task.index, cancel_reason_);
+    }
     const auto limit = Clock::now() + options_.grace;
     for (auto& slot : slots_)
       if (slot.running) {
@@ -297,6 +311,7 @@ class Coordinator {
   RunOutcome outcome_;
   std::size_t done_ = 0;
   bool cancelling_ = false;
+  std::string cancel_reason_;
 };
 
 }  // namespace

@@ -234,3 +234,26 @@ TEST_CASE("an executor that throws yields unknown, not a crash", "[runner]") {
   CHECK(out.results[0].status == Status::unknown);
   CHECK_THAT(out.results[0].error, Catch::Contains("kaput"));
 }
+
+TEST_CASE("the run deadline cancels what runs and skips what has not started",
+          "[runner][deadline]") {
+  const auto checks = checks_from(R"(checks:
+  - {id: slow, plugin: p, type: t, timeout: 1h}
+  - {id: later, plugin: p, type: t}
+)");
+  FnExecutor ex;
+  ex.behaviours["slow"] = [](Attempt& a) {
+    while (!a.cancelled()) std::this_thread::yield();
+    a.set_status(TRIAGE_STATUS_CRITICAL, "stopped by the run deadline");
+    return TRIAGE_RC_OK;
+  };
+  auto options = fast();
+  options.jobs = 1;
+  options.grace = 10s;
+  options.deadline = std::chrono::steady_clock::now() + 30ms;
+  const auto out = run_checks(checks, ex, options);
+  CHECK(out.partial);
+  CHECK(by_id(out, checks, "slow").summary == "stopped by the run deadline");
+  CHECK(by_id(out, checks, "later").status == Status::skipped);
+  CHECK(by_id(out, checks, "later").skipped_because == "run deadline");
+}

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "triage/core/config.hpp"
@@ -45,6 +46,9 @@ struct RunOptions {
   // Set to true to cancel the whole run: running checks are cancelled,
   // the rest are skipped.
   const std::atomic<bool>* cancel = nullptr;
+  // The whole run ends here: running checks are cancelled, the rest are
+  // skipped with skipped_because "run deadline".
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 struct RunOutcome {
@@ -52,6 +56,8 @@ struct RunOutcome {
   // Checks whose code never returned after cancellation; in-process their
   // threads are still running and the process should exit promptly.
   int abandoned = 0;
+  // Cancelled or cut by the run deadline: not every check ran to its end.
+  bool partial = false;
 };
 
 // The executor must outlive every abandoned check (keep it until exit).
