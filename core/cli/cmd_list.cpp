@@ -54,7 +54,6 @@ int cmd_list(const std::vector<std::string>& args) {
   core::Secrets secrets;  // ids and targets may hold some: shown as ***
   try {
     auto config = load_config_or_default(config_path);
-    set_log_secrets(config.secrets);
     PluginSetup plugins(common, &config, std::nullopt);
     core::validate_plugins(config, plugins.registry());
     protect_secrets(config, plugins.registry());

@@ -150,6 +150,7 @@ int cmd_run(const std::vector<std::string>& args) {
     config = load_config_or_default(config_path);
     plugins = std::make_unique<PluginSetup>(common, &config, isolation);
     core::validate_plugins(config, plugins->registry());
+    protect_secrets(config, plugins->registry());
   } catch (const core::ConfigError& e) {
     std::cerr << "triage: config error: " << e.what() << "\n";
     return kExitConfig;

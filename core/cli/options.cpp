@@ -166,7 +166,9 @@ void load_plugins(core::PluginRegistry& registry, const Common& common) {
 }
 
 core::Config load_config_or_default(const std::string& path) {
-  return path.empty() ? core::default_config() : core::load_config(path);
+  auto config = path.empty() ? core::default_config() : core::load_config(path);
+  set_log_secrets(config.secrets);
+  return config;
 }
 
 bool stdout_wants_color() {

@@ -45,9 +45,9 @@ int usage_error(const std::string& command, const std::string& what,
 // lines. Every line goes through a redacting sink (see set_log_secrets).
 void setup_logging(const Common& common);
 
-// From now on, log lines show "***" for each of these secrets. Call it as soon
-// as the secrets are known: after the config is loaded, and again once the
-// plugins' schemas have declared theirs. Thread-safe.
+// From now on, log lines show "***" for each of these secrets (replacing the
+// set given before). load_config_or_default and protect_secrets call it.
+// Thread-safe.
 void set_log_secrets(const core::Secrets& secrets);
 
 // After the config is loaded and validated against the plugins: adds the
@@ -61,7 +61,8 @@ void protect_secrets(core::Config& config, const core::PluginRegistry& registry)
 // could have modified (see core/plugin_security.hpp).
 void load_plugins(core::PluginRegistry& registry, const Common& common);
 
-// Reads --config, or the built-in default when it is empty.
+// Reads --config, or the built-in default when it is empty, and redacts the
+// secrets its references substituted from the log (set_log_secrets).
 core::Config load_config_or_default(const std::string& path);
 
 // True when ANSI colour should be used on stdout (a TTY, NO_COLOR unset, TERM not dumb).

@@ -46,7 +46,10 @@ std::string sanitize_utf8(std::string_view in) {
     if (valid && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
                   (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)))
       valid = false;
-    if (valid && (cp >= 0x20 || cp == '\n' || cp == '\t')) {
+    // C0 controls (but newline and tab), DEL and C1 controls (U+009B is an
+    // 8-bit CSI to some terminals) become spaces.
+    const bool control = (cp < 0x20 && cp != '\n' && cp != '\t') || (cp >= 0x7F && cp <= 0x9F);
+    if (valid && !control) {
       out.append(in.substr(i, len));
       i += len;
     } else if (valid) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <cstddef>
 
 namespace triage::core {
@@ -38,8 +39,10 @@ triage_rc set_status(triage_check_ctx ctx, std::int32_t status, const char* summ
 }
 
 triage_rc emit_metric(triage_check_ctx ctx, const triage_metric* m) {
+  // A NaN or an infinity is no measurement, and JSON cannot carry it.
   if (ctx == nullptr || m == nullptr || m->struct_size < kMetricV1Size ||
-      !valid_text(m->name, m->name_len) || m->name_len == 0 || !valid_text(m->unit, m->unit_len) ||
+      !std::isfinite(m->value) || !valid_text(m->name, m->name_len) || m->name_len == 0 ||
+      !valid_text(m->unit, m->unit_len) ||
       !valid_text(m->default_warning, m->default_warning_len) ||
       !valid_text(m->default_critical, m->default_critical_len))
     return TRIAGE_RC_INVALID_ARGUMENT;

@@ -110,8 +110,9 @@ std::shared_ptr<HostProcess> HostProcess::start(const std::filesystem::path& fil
   host->fd_ = fds[0];
   FrameDecoder decoder;
   std::optional<Frame> hello;
+  const auto hello_deadline = Clock::now() + options.hello_timeout;
   try {
-    const auto deadline = Clock::now() + options.hello_timeout;
+    const auto deadline = hello_deadline;
     // A plugin may log while it loads; those lines come before the hello.
     while ((hello = read_frame(host->fd_, decoder, deadline)) && hello->type == protocol::kLog) {
       const auto msg = nlohmann::json::parse(hello->payload, nullptr, false);
@@ -134,8 +135,16 @@ std::shared_ptr<HostProcess> HostProcess::start(const std::filesystem::path& fil
   };
   if (!hello || hello->type != protocol::kHello) {
     int status = 0;
-    // It died while loading (a crash in the plugin's constructors or init).
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
+    // It died while loading (a crash in the plugin's constructors or init):
+    // the channel closes a moment before the process can be reaped, so wait
+    // for it a little rather than misreport a crash as a silent host.
+    bool exited = false;
+    const bool channel_closed = Clock::now() < hello_deadline;
+    for (int i = 0; i < 200 && channel_closed && !exited; ++i) {
+      exited = ::waitpid(pid, &status, WNOHANG) == pid;
+      if (!exited) ::poll(nullptr, 0, 10);
+    }
+    if (exited) {
       ::kill(-pid, SIGKILL);
       ::close(host->fd_);
       host->fd_ = -1;

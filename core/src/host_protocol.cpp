@@ -51,9 +51,11 @@ nlohmann::json outcome_to_json(const Outcome& o) {
 void outcome_from_json(const nlohmann::json& j, Attempt& into) {
   if (!j.at("status").is_null())
     into.set_status(j.at("status").get<int>(), j.at("summary").get<std::string>());
-  for (const auto& m : j.at("metrics"))
+  for (const auto& m : j.at("metrics")) {
+    if (!m.at(1).is_number()) continue;  // never sent by an honest host
     into.add_metric({m.at(0).get<std::string>(), m.at(1).get<double>(), m.at(2).get<std::string>(),
                      m.at(3).get<std::string>(), m.at(4).get<std::string>()});
+  }
   for (const auto& f : j.at("findings")) {
     const int severity = f.at(0).get<int>();
     if (severity < 0 || severity > 2) continue;

@@ -106,7 +106,8 @@ nlohmann::ordered_json build_report(const Config& config, const RunOutcome& outc
         {"duration_ms", duration},
         {"host", info.host},
         {"triage_version", TRIAGE_VERSION},
-        {"config_path", text_or_null(info.config_path)}}},
+        {"config_path", text_or_null(info.config_path)},
+        {"partial", outcome.partial}}},
       {"summary", {{"status", to_string(status)}, {"counts", count_json}}},
       {"checks", checks}};
   // Every view is rendered from this document: redacting it once covers

@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <utility>
 
@@ -20,7 +19,7 @@ namespace triage::core {
 namespace {
 
 // A secret file bigger than this is a mistake (a wrong path), not a secret.
-constexpr std::uintmax_t kMaxSecretFileBytes = 1 << 20;
+constexpr std::size_t kMaxSecretFileBytes = 1 << 20;
 
 bool is_name_start(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
@@ -52,16 +51,20 @@ std::string file_value(std::string_view name, const std::filesystem::path& base_
   if (path.is_relative() && !base_dir.empty()) path = base_dir / path;
   const std::string shown = path.string();
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw ReferenceError("secret file " + shown + " is a directory");
+  const auto status = std::filesystem::status(path, ec);
+  if (ec) throw ReferenceError("cannot read secret file " + shown + " (" + ec.message() + ")");
+  // Not a device or a pipe: reading /dev/zero or a FIFO would never end.
+  if (!std::filesystem::is_regular_file(status))
+    throw ReferenceError("secret file " + shown + " is not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw ReferenceError("cannot read secret file " + shown + " (" + std::strerror(errno) + ")");
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxSecretFileBytes)
-    throw ReferenceError("secret file " + shown + " is larger than 1 MiB");
-  std::string value{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::string value(kMaxSecretFileBytes + 1, '\0');
+  in.read(value.data(), static_cast<std::streamsize>(value.size()));
   if (in.bad()) throw ReferenceError("cannot read secret file " + shown);
+  value.resize(static_cast<std::size_t>(in.gcount()));
+  if (value.size() > kMaxSecretFileBytes)
+    throw ReferenceError("secret file " + shown + " is larger than 1 MiB");
   if (!value.empty() && value.back() == '\n') {
     value.pop_back();
     if (!value.empty() && value.back() == '\r') value.pop_back();

@@ -1,0 +1,398 @@
+// Secrets: ${env:...} and ${file:...} references in config values, `$${`
+// escapes, secret params declared by a check type's schema, redaction, and
+// that no error message and no view of a report ever holds a secret.
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <stdexcept>
+
+#include "triage/core/config.hpp"
+#include "triage/core/plugin_loader.hpp"
+#include "triage/core/report.hpp"
+#include "triage/core/secrets.hpp"
+
+using namespace triage::core;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A private folder removed at the end of the test.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern = (fs::temp_directory_path() / "triage-secrets-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const fs::path& path() const { return path_; }
+  fs::path write(const std::string& name, const std::string& text) const {
+    std::ofstream(path_ / name, std::ios::binary) << text;
+    return path_ / name;
+  }
+
+ private:
+  fs::path path_;
+};
+
+// Sets an environment variable for the life of the object.
+class EnvVar {
+ public:
+  EnvVar(std::string name, const std::string& value) : name_(std::move(name)) {
+    setenv(name_.c_str(), value.c_str(), 1);
+  }
+  ~EnvVar() { unsetenv(name_.c_str()); }
+  EnvVar(const EnvVar&) = delete;
+  EnvVar& operator=(const EnvVar&) = delete;
+
+ private:
+  std::string name_;
+};
+
+std::string config_error(const std::string& text, const std::string& source = "s.yaml") {
+  try {
+    parse_config(text, source);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+const std::string kCheck = "checks:\n  - id: api\n    plugin: network\n    type: http\n";
+
+}  // namespace
+
+TEST_CASE("env references are substituted in every string of params", "[secrets][config]") {
+  const EnvVar token("TRIAGE_UT_TOKEN", "tok-1234567");
+  const EnvVar sig("TRIAGE_UT_SIG", "sig-abcdefg");
+  const auto config = parse_config(kCheck + R"(    params:
+      target: "https://api.example/x?sig=${env:TRIAGE_UT_SIG}&v=1"
+      headers:
+        Authorization: "Bearer ${env:TRIAGE_UT_TOKEN}"
+        X-Plain: ${env:TRIAGE_UT_TOKEN}
+      list: [a, "${env:TRIAGE_UT_SIG}", { deep: "${env:TRIAGE_UT_TOKEN}${env:TRIAGE_UT_SIG}" }]
+      port: 443
+      on: true
+)",
+                                   "s.yaml");
+  REQUIRE(config.checks.size() == 1);
+  const auto& p = config.checks[0].params;
+  CHECK(p["target"] == "https://api.example/x?sig=sig-abcdefg&v=1");
+  CHECK(config.checks[0].target == "https://api.example/x?sig=sig-abcdefg&v=1");
+  CHECK(p["headers"]["Authorization"] == "Bearer tok-1234567");
+  CHECK(p["headers"]["X-Plain"] == "tok-1234567");
+  CHECK(p["list"][0] == "a");
+  CHECK(p["list"][1] == "sig-abcdefg");
+  CHECK(p["list"][2]["deep"] == "tok-1234567sig-abcdefg");
+  CHECK(p["port"] == 443);
+  CHECK(p["on"] == true);
+  const auto& values = config.secrets.values();
+  CHECK(std::find(values.begin(), values.end(), "tok-1234567") != values.end());
+  CHECK(std::find(values.begin(), values.end(), "sig-abcdefg") != values.end());
+  // Only what was substituted: the rest of a string is not a secret.
+  CHECK(std::find(values.begin(), values.end(), "Bearer tok-1234567") == values.end());
+  CHECK(config.secrets.redact(p.dump()).find("tok-1234567") == std::string::npos);
+}
+
+TEST_CASE("targets of a fan-out are substituted too", "[secrets][config]") {
+  const EnvVar host("TRIAGE_UT_HOST", "hidden-host.internal");
+  const auto config = parse_config(
+      "checks:\n  - id: web\n    plugin: network\n    type: tcp\n"
+      "    targets: [\"${env:TRIAGE_UT_HOST}:443\", \"public:80\"]\n",
+      "s.yaml");
+  REQUIRE(config.checks.size() == 2);
+  CHECK(config.checks[0].id == "web[hidden-host.internal:443]");
+  CHECK(config.checks[0].target == "hidden-host.internal:443");
+  CHECK(config.checks[0].params["target"] == "hidden-host.internal:443");
+  CHECK(config.secrets.redact(config.checks[0].id) == "web[***:443]");
+  CHECK(config.secrets.redact(config.checks[1].id) == "web[public:80]");
+}
+
+TEST_CASE("$${ is a literal ${, and other dollars are left alone", "[secrets][config]") {
+  const EnvVar v("TRIAGE_UT_V", "value-9876");
+  const auto config = parse_config(kCheck + R"(    params:
+      a: "$${env:TRIAGE_UT_V}"
+      b: "cost: $5, $$ and ${env:TRIAGE_UT_V} and $${"
+      c: "$"
+)",
+                                   "s.yaml");
+  const auto& p = config.checks[0].params;
+  CHECK(p["a"] == "${env:TRIAGE_UT_V}");
+  CHECK(p["b"] == "cost: $5, $$ and value-9876 and ${");
+  CHECK(p["c"] == "$");
+  // An escape is not a reference: nothing secret came from `a`.
+  CHECK(config.secrets.values() == std::vector<std::string>{"value-9876"});
+}
+
+TEST_CASE("file references read the file and strip one trailing newline", "[secrets][config]") {
+  const ScratchDir dir;
+  dir.write("token", "file-secret-42\n");
+  dir.write("two-newlines", "kept-newline\n\n");
+  dir.write("crlf", "windows-secret\r\n");
+  const auto config_path = dir.write("c.yaml", kCheck +
+                                                   "    params:\n"
+                                                   "      abs: \"${file:" +
+                                                   (dir.path() / "token").string() +
+                                                   "}\"\n"
+                                                   "      rel: \"${file:two-newlines}\"\n"
+                                                   "      crlf: \"${file:crlf}\"\n");
+  const auto config = load_config(config_path);
+  const auto& p = config.checks[0].params;
+  CHECK(p["abs"] == "file-secret-42");
+  CHECK(p["rel"] == "kept-newline\n");  // relative to the config's folder
+  CHECK(p["crlf"] == "windows-secret");
+  CHECK(config.secrets.redact("x file-secret-42 y") == "x *** y");
+
+  SECTION("only a regular file of at most 1 MiB is read") {
+    dir.write("big", std::string((1 << 20) + 1, 'x'));
+    for (const auto& [path, what] : std::vector<std::pair<std::string, std::string>>{
+             {dir.path().string(), "is not a regular file"},
+             {"/dev/zero", "is not a regular file"},
+             {(dir.path() / "big").string(), "is larger than 1 MiB"}}) {
+      INFO(path);
+      CHECK(config_error(kCheck + "    params:\n      x: \"${file:" + path + "}\"\n") ==
+            "s.yaml:6: checks[api].params.x: secret file " + path + " " + what);
+    }
+  }
+}
+
+TEST_CASE("unresolvable references are config errors that name the key, not a value",
+          "[secrets][config][errors]") {
+  unsetenv("TRIAGE_UT_MISSING");
+  CHECK(config_error(kCheck + "    params:\n      headers:\n        Authorization: "
+                              "\"Bearer ${env:TRIAGE_UT_MISSING}\"\n") ==
+        "s.yaml:7: checks[api].params.headers.Authorization: environment variable "
+        "TRIAGE_UT_MISSING is not set");
+  CHECK(config_error(kCheck + "    params:\n      list: [a, \"${env:TRIAGE_UT_MISSING}\"]\n") ==
+        "s.yaml:6: checks[api].params.list[1]: environment variable TRIAGE_UT_MISSING is not set");
+  CHECK(config_error("checks:\n  - id: web\n    plugin: network\n    type: tcp\n"
+                     "    targets: [a, \"${env:TRIAGE_UT_MISSING}\"]\n") ==
+        "s.yaml:5: checks[web].targets[1]: environment variable TRIAGE_UT_MISSING is not set");
+  CHECK_THAT(
+      config_error(kCheck + "    params:\n      x: \"${file:/nonexistent/triage-secret}\"\n"),
+      Catch::StartsWith("s.yaml:6: checks[api].params.x: cannot read secret file "
+                        "/nonexistent/triage-secret (No such file or directory)"));
+  CHECK_THAT(config_error(kCheck + "    params:\n      x: \"abc ${env:TRIAGE_UT_MISSING\"\n"),
+             Catch::Contains("checks[api].params.x: '${' without a closing '}' (write $${ for a "
+                             "literal '${')"));
+  CHECK_THAT(config_error(kCheck + "    params:\n      x: \"${vault:kv/x}\"\n"),
+             Catch::Contains("checks[api].params.x: '${' starts neither ${env:NAME} nor "
+                             "${file:PATH}"));
+  CHECK_THAT(config_error(kCheck + "    params:\n      x: \"${env:1BAD}\"\n"),
+             Catch::Contains("checks[api].params.x: '${env:' must be followed by a variable name"));
+  CHECK_THAT(config_error(kCheck + "    params:\n      x: \"${file:}\"\n"),
+             Catch::Contains("checks[api].params.x: '${file:}' names no file"));
+
+  SECTION("an error after a substitution never shows the substituted value") {
+    const EnvVar set("TRIAGE_UT_SET", "hunter2-secret");
+    // The reference resolves, then a later key of the same check fails.
+    const std::string e1 = config_error(kCheck +
+                                        "    params:\n      a: \"${env:TRIAGE_UT_SET}\"\n"
+                                        "      b: \"${env:TRIAGE_UT_MISSING}\"\n");
+    CHECK_THAT(e1, Catch::Contains("params.b: environment variable TRIAGE_UT_MISSING"));
+    CHECK(e1.find("hunter2-secret") == std::string::npos);
+    const std::string e2 = config_error(
+        "checks:\n  - id: web\n    plugin: network\n    type: tcp\n"
+        "    params: { target: \"${env:TRIAGE_UT_SET}\" }\n    targets: [x]\n");
+    CHECK_THAT(e2, Catch::Contains("give either targets"));
+    CHECK(e2.find("hunter2-secret") == std::string::npos);
+  }
+}
+
+TEST_CASE("params a schema marks writeOnly or x-triage-secret are secrets", "[secrets][schema]") {
+  const auto schema = nlohmann::ordered_json::parse(R"({
+    "type": "object",
+    "properties": {
+      "target": {"type": "string"},
+      "password": {"type": "string", "writeOnly": true},
+      "api_key": {"type": "string", "x-triage-secret": true},
+      "not_secret": {"type": "string", "writeOnly": false},
+      "auth": {
+        "type": "object",
+        "properties": {
+          "user": {"type": "string"},
+          "token": {"type": "string", "x-triage-secret": true}
+        }
+      },
+      "headers": {"type": "object", "additionalProperties": {"type": "string", "writeOnly": true}},
+      "keys": {"type": "array", "items": {"type": "string", "writeOnly": true}},
+      "whole": {"type": "object", "x-triage-secret": true},
+      "either": {"oneOf": [{"type": "string", "writeOnly": true}, {"type": "integer"}]}
+    }
+  })");
+  const auto params = nlohmann::ordered_json::parse(R"({
+    "target": "public.example:443",
+    "password": "pw-secret-1",
+    "api_key": "key-secret-2",
+    "not_secret": "plain-value",
+    "auth": {"user": "admin-user", "token": "tok-secret-3"},
+    "headers": {"Authorization": "Bearer hdr-secret-4"},
+    "keys": ["arr-secret-5", "arr-secret-6"],
+    "whole": {"a": "obj-secret-7", "b": ["obj-secret-8"], "n": 12345},
+    "either": "one-secret-9",
+    "short": "abc"
+  })");
+  Secrets secrets;
+  collect_declared_secrets(params, schema, secrets);
+  const std::string all = params.dump();
+  const std::string redacted = secrets.redact(all);
+  for (const char* secret :
+       {"pw-secret-1", "key-secret-2", "tok-secret-3", "hdr-secret-4", "arr-secret-5",
+        "arr-secret-6", "obj-secret-7", "obj-secret-8", "one-secret-9"}) {
+    INFO(secret);
+    CHECK(redacted.find(secret) == std::string::npos);
+  }
+  for (const char* kept :
+       {"public.example:443", "plain-value", "admin-user", "Authorization", "12345"}) {
+    INFO(kept);
+    CHECK(redacted.find(kept) != std::string::npos);
+  }
+
+  SECTION("a broken or odd schema declares nothing") {
+    Secrets none;
+    collect_declared_secrets(params, nlohmann::ordered_json("not a schema"), none);
+    collect_declared_secrets(params, nlohmann::ordered_json::parse(R"({"properties": []})"), none);
+    collect_declared_secrets(
+        params,
+        nlohmann::ordered_json::parse(R"({"properties": {"password": {"writeOnly": "yes"}}})"),
+        none);
+    CHECK(none.empty());
+  }
+}
+
+TEST_CASE("redact replaces every occurrence, overlapping ones included", "[secrets][redact]") {
+  Secrets s;
+  CHECK(s.redact("nothing to hide") == "nothing to hide");
+  s.add("abc");  // below the 4-character floor: not a secret
+  CHECK(s.empty());
+  s.add("");
+  CHECK(s.empty());
+  s.add("pass");
+  s.add("password");
+  CHECK(s.values().front() == "password");  // longest first
+  CHECK(s.redact("my password is pass") == "my *** is ***");
+  CHECK(s.redact("passpass") == "***");  // touching occurrences: one ***
+  CHECK(s.redact("") == "");
+
+  Secrets overlap;
+  overlap.add("abcdef");
+  overlap.add("defghi");
+  // Each secret alone would leave part of the other.
+  CHECK(overlap.redact("xxabcdefghiyy") == "xx***yy");
+  Secrets repeat;
+  repeat.add("aaaa");
+  CHECK(repeat.redact("aaaaaaa-aaa") == "***-aaa");
+
+  SECTION("the forms the host gives a secret are covered too") {
+    Secrets odd;
+    odd.add("quo\"te\\slash");
+    odd.add(
+        "tab\tand\x01"
+        "ctl");
+    // JSON-escaped, as in a plugin echoing its params as JSON.
+    CHECK(odd.redact(R"({"p":"quo\"te\\slash"})") == R"({"p":"***"})");
+    // Control characters replaced by spaces, as output hygiene does.
+    CHECK(odd.redact("x tab\tand ctl y") == "x *** y");
+    CHECK(odd.redact("x tab and ctl y") == "x *** y");
+  }
+
+  SECTION("JSON documents: values and keys") {
+    Secrets k;
+    k.add("key-secret");
+    auto doc = nlohmann::ordered_json::parse(
+        R"({"a": "the key-secret", "key-secret": 1, "list": ["key-secret", 2, null], "n": {"m": "ok"}})");
+    k.redact(doc);
+    CHECK(doc.dump() == R"({"a":"the ***","***":1,"list":["***",2,null],"n":{"m":"ok"}})");
+  }
+}
+
+TEST_CASE("no view of a report shows a secret", "[secrets][report]") {
+  const std::string secret = "S3cr3t-unit-" + std::to_string(getpid());
+  const EnvVar env("TRIAGE_UT_REPORT", secret);
+  const auto config = parse_config(R"(checks:
+  - id: web
+    plugin: network
+    type: tcp
+    targets: ["${env:TRIAGE_UT_REPORT}:443"]
+  - id: api
+    plugin: network
+    type: http
+    depends_on: [web]
+    params: { target: "http://x/?sig=${env:TRIAGE_UT_REPORT}" }
+)",
+                                   "r.yaml");
+  REQUIRE(config.checks.size() == 2);
+  RunOutcome out;
+  out.results.resize(2);
+  auto& web = out.results[0];
+  web.index = 0;
+  web.status = Status::critical;
+  web.summary = "connection to " + secret + ":443 refused";
+  web.error = "error mentions " + secret;
+  web.attempts = 1;
+  web.findings.push_back(
+      {Severity::critical, "Refused by " + secret, "detail " + secret, "remediation " + secret});
+  web.metrics.push_back({"latency_" + secret, 1, "ms", std::nullopt, std::nullopt, Status::ok});
+  web.attributes.emplace_back("attr-" + secret, "value " + secret);
+  auto& api = out.results[1];
+  api.index = 1;
+  api.status = Status::skipped;
+  api.skipped_because = "dependency " + config.checks[0].id + " is critical";
+  api.summary = "skipped: " + api.skipped_because;
+  RunInfo info = start_run_info("r.yaml");
+  info.finished_at = info.started_at;
+  const auto report = build_report(config, out, info);
+
+  CHECK(report["checks"][0]["id"] == "web[***:443]");
+  CHECK(report["checks"][0]["target"] == "***:443");
+  CHECK(report["checks"][0]["summary"] == "connection to ***:443 refused");
+  CHECK(report["checks"][1]["target"] == "http://x/?sig=***");
+  CHECK(report["checks"][1]["skipped_because"] == "dependency web[***:443] is critical");
+  for (const auto format : {Format::json, Format::text, Format::nagios, Format::junit}) {
+    const std::string text = render(report, format, false);
+    INFO(text);
+    CHECK(text.find(secret) == std::string::npos);
+    CHECK(text.find("S3cr3t") == std::string::npos);
+  }
+}
+
+TEST_CASE("add_declared_secrets reads each check type's schema", "[secrets][schema]") {
+  // A registry whose one plugin declares a secret param (a loader stands in
+  // for a library; the file only has to pass the permission check).
+  PluginRegistry registry;
+  registry.set_loader([](const fs::path& file, std::string&) {
+    Plugin plugin;
+    plugin.file = file;
+    plugin.name = "vault";
+    CheckType type;
+    type.name = "login";
+    type.params_schema =
+        R"({"type":"object","properties":{"password":{"type":"string","writeOnly":true}}})";
+    plugin.types.push_back(type);
+    CheckType broken;
+    broken.name = "broken";
+    broken.params_schema = "{not json";
+    plugin.types.push_back(broken);
+    return std::optional<Plugin>(plugin);
+  });
+  REQUIRE(registry.load_file(fs::path(TRIAGE_TEST_PLUGIN_DIR) / "test_c_plugin.so"));
+  auto config = parse_config(R"(checks:
+  - {id: a, plugin: vault, type: login, params: {target: db, password: plain-text-pw}}
+  - {id: b, plugin: vault, type: broken, params: {password: not-declared}}
+  - {id: c, plugin: elsewhere, type: login, params: {password: unknown-plugin}}
+  - {id: d, plugin: vault, type: nosuch, params: {password: unknown-type}}
+)",
+                             "d.yaml");
+  CHECK(config.secrets.empty());
+  add_declared_secrets(config, registry);
+  CHECK(config.secrets.values() == std::vector<std::string>{"plain-text-pw"});
+}
