@@ -129,7 +129,7 @@ int cmd_run(const std::vector<std::string>& args) {
     if (!std::filesystem::is_directory(dir, ec))
       return usage_error(
           "run", "--output " + output + ": folder " + dir.string() + " does not exist", desc);
-    if (access(dir.c_str(), W_OK) != 0)
+    if (access(dir.c_str(), W_OK) != 0 && access(output.c_str(), W_OK) != 0)
       return usage_error(
           "run", "--output " + output + ": folder " + dir.string() + " is not writable", desc);
   }

@@ -26,3 +26,8 @@ TEST_CASE("reports are replaced whole and leave no temporary behind", "[atomic]"
                     Catch::Contains("missing/r.json"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("a report sent to a device is written in place, not renamed over it", "[atomic]") {
+  write_file_atomically("/dev/null", "discarded");
+  CHECK(fs::is_character_file("/dev/null"));
+}
