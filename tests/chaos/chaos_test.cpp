@@ -105,7 +105,7 @@ bool ends_with(const std::string& text, const std::string& end) {
   return text.size() >= end.size() && text.compare(text.size() - end.size(), end.size(), end) == 0;
 }
 
-// ---- child processes -------------------------------------------------------
+// ---- child processes --------------------------------------------------------
 
 // Makes the test process a child subreaper, once: whatever triage leaves
 // behind (a plugin host, a host's own child) becomes our child, not init's.
@@ -185,7 +185,7 @@ void check_no_children_left() {
   CHECK(left.survivors.empty());
 }
 
-// ---- the triage binary -----------------------------------------------------
+// ---- the triage binary ------------------------------------------------------
 
 // True when `triage <command> --help` offers --isolation.
 bool supports_isolation(const std::string& command) {
@@ -216,16 +216,35 @@ int exit_code_of(const std::string& status) {
   return status == "warning" ? 1 : status == "critical" ? 2 : status == "unknown" ? 3 : 0;
 }
 
+// Runs `triage run --plugin-dir <plugin_dir> --config <config> --format json
+// <extra...>` as the test process's child subreaper, with the config written
+// to dir, and checks what every run must satisfy: triage ended by itself
+// (the watchdog did not have to kill it) and left no process behind.
+// `context` says what was run in failure messages.
+RunResult run_with_config(const TempDir& dir, const std::string& plugin_dir,
+                          const std::string& config, const std::vector<std::string>& extra,
+                          const std::string& context, const RunEnv& env = {}) {
+  become_subreaper();
+  const auto config_file = write_file(dir.path(), "config.yaml", config);
+  std::vector<std::string> args{
+      "run", "--plugin-dir", plugin_dir, "--config", config_file.string(), "--format", "json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const RunResult r = run_triage(args, env);
+  INFO(context << "\n" << describe(r));
+  check_no_children_left();
+  REQUIRE(r.exit_code != -1);
+  return r;
+}
+
 struct Run {
   RunResult result;
   json report;
 };
 
 // Runs `triage run` on a config with the chaos plugins, a JSON report in a
-// file (or on stdout), and checks what every run must satisfy: triage exited
-// by itself, with `expected_exit` when given, the report is valid and
-// consistent (the exit code is its worst status), and no process is left
-// behind.
+// file (or on stdout), and checks what every run must satisfy: what
+// run_with_config checks, `expected_exit` when given, and a valid and
+// consistent report (the exit code is its worst status).
 Run run_config(Mode mode, const std::string& config, std::optional<int> expected_exit,
                bool report_on_stdout = false) {
   become_subreaper();
@@ -235,22 +254,18 @@ Run run_config(Mode mode, const std::string& config, std::optional<int> expected
     CHECK(before.survivors.empty());
   }
   const TempDir dir;
-  const auto config_file = write_file(dir.path(), "chaos.yaml", config);
   const auto report_file = dir.path() / "report.json";
-  std::vector<std::string> args{
-      "run", "--plugin-dir", kChaosDir, "--config", config_file.string(), "--format", "json"};
-  if (!report_on_stdout) args.insert(args.end(), {"--output", report_file.string()});
+  std::vector<std::string> extra;
+  if (!report_on_stdout) extra = {"--output", report_file.string()};
   const auto isolation = isolation_args(mode);
-  args.insert(args.end(), isolation.begin(), isolation.end());
+  extra.insert(extra.end(), isolation.begin(), isolation.end());
   RunEnv env;
   env.limit = std::chrono::seconds(60);
 
   Run run;
-  run.result = run_triage(args, env);
-  INFO("isolation " << name_of(mode) << "\nconfig:\n" << config << "\n" << describe(run.result));
-  check_no_children_left();
-  // The watchdog did not have to kill it: triage ended by itself.
-  REQUIRE(run.result.exit_code != -1);
+  const std::string context = "isolation " + name_of(mode) + "\nconfig:\n" + config;
+  run.result = run_with_config(dir, kChaosDir, config, extra, context, env);
+  INFO(context << "\n" << describe(run.result));
   if (expected_exit) CHECK(run.result.exit_code == *expected_exit);
   if (!report_on_stdout) CHECK(run.result.out.empty());
   const std::string text = report_on_stdout ? run.result.out : read_file(report_file);
@@ -262,15 +277,18 @@ Run run_config(Mode mode, const std::string& config, std::optional<int> expected
   return run;
 }
 
-// The healthy checks every case config has beside its chaos check.
-constexpr const char* kHealthyChecks = R"(  - id: chaos-healthy
-    plugin: chaos
-    type: healthy
-  - id: loopback
+// The network plugin's loopback check, which every run has beside the chaos.
+constexpr const char* kLoopbackCheck = R"(  - id: loopback
     plugin: network
     type: loopback
     params: { target: 127.0.0.1 }
 )";
+
+// The healthy checks every case config has beside its chaos check.
+const std::string kHealthyChecks = std::string(R"(  - id: chaos-healthy
+    plugin: chaos
+    type: healthy
+)") + kLoopbackCheck;
 
 // One chaos check first, then the healthy ones. With one job they run one
 // after the other in that order: the chaos check is alone in flight when it
@@ -328,7 +346,16 @@ std::string error_of(const json& check) {
   return check.at("error").is_string() ? check.at("error").get<std::string>() : std::string();
 }
 
-// ---- text ------------------------------------------------------------------
+// Runs one chaos check type that must end the run unknown (exit 3), its
+// check unknown with each of `parts` in its error.
+void unknown_case(Mode mode, const std::string& type, const std::vector<std::string>& parts) {
+  const json victim = run_case(mode, type, 3);
+  INFO("victim: " << victim.dump(2));
+  CHECK(victim.at("status") == "unknown");
+  for (const auto& part : parts) CHECK(contains(error_of(victim), part));
+}
+
+// ---- text -------------------------------------------------------------------
 
 // Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
 bool valid_utf8(const std::string& text) {
@@ -394,7 +421,7 @@ std::vector<std::pair<std::string, std::string>> plugin_texts(const json& check)
   return out;
 }
 
-// ---- the cases -------------------------------------------------------------
+// ---- the cases --------------------------------------------------------------
 
 // A crash ends the host: the check in flight is unknown, naming the plugin
 // and the signal or exit status; the checks after it run in a new host.
@@ -407,27 +434,17 @@ void crash_cases() {
       {"underscore_exit", "exited with status 3"}};
   for (const auto& [type, how] : cases) {
     DYNAMIC_SECTION(type) {
-      const json victim = run_case(Mode::process, type, 3);
-      INFO("victim: " << victim.dump(2));
-      CHECK(victim.at("status") == "unknown");
-      CHECK(contains(error_of(victim), "chaos"));
-      CHECK(contains(error_of(victim), how));
+      unknown_case(Mode::process, type, {"chaos", how});
     }
   }
 }
 
 void throw_cases(Mode mode) {
   SECTION("throw_std: the exception's message") {
-    const json victim = run_case(mode, "throw_std", 3);
-    INFO("victim: " << victim.dump(2));
-    CHECK(victim.at("status") == "unknown");
-    CHECK(contains(error_of(victim), "chaos: runtime_error thrown on purpose"));
+    unknown_case(mode, "throw_std", {"chaos: runtime_error thrown on purpose"});
   }
   SECTION("throw_other: a non-standard exception") {
-    const json victim = run_case(mode, "throw_other", 3);
-    INFO("victim: " << victim.dump(2));
-    CHECK(victim.at("status") == "unknown");
-    CHECK(contains(error_of(victim), "non-standard exception"));
+    unknown_case(mode, "throw_other", {"non-standard exception"});
   }
 }
 
@@ -438,10 +455,7 @@ void hang_cases(Mode mode) {
   if (mode == Mode::process) types.insert(types.end(), {"fork_bomb_lite", "ignore_sigterm"});
   for (const auto& type : types) {
     DYNAMIC_SECTION(type) {
-      const json victim = run_case(mode, type, 3);
-      INFO("victim: " << victim.dump(2));
-      CHECK(victim.at("status") == "unknown");
-      CHECK(contains(error_of(victim), "timed out after 1s"));
+      unknown_case(mode, type, {"timed out after 1s"});
     }
   }
 }
@@ -479,6 +493,15 @@ void huge_summary_case(Mode mode) {
   const std::string attribute = victim.at("attributes").at("huge");
   CHECK(attribute.size() <= kTextCap + kTruncatedMark.size());
   CHECK(ends_with(attribute, kTruncatedMark));
+}
+
+void truncation_cases(Mode mode) {
+  SECTION("flood") {
+    flood_case(mode);
+  }
+  SECTION("huge_summary") {
+    huge_summary_case(mode);
+  }
 }
 
 void bad_utf8_case(Mode mode) {
@@ -544,7 +567,7 @@ void bad_args_case(Mode mode) {
   CHECK(contains(victim.at("summary"), "invalid calls were refused"));
 }
 
-// ---- the loader cases --------------------------------------------------------
+// ---- the loader cases -------------------------------------------------------
 
 // The line of text that contains `part`, or "".
 std::string line_with(const std::string& text, const std::string& part) {
@@ -651,7 +674,6 @@ void loader_listing() {
 // type, loads and runs; the broken files beside it are refused, each named
 // with its reason in a warning, and the run goes on.
 void large_descriptor_run(Mode mode) {
-  become_subreaper();
   const TempDir dir;
   const std::string config =
       "version: 1\n"
@@ -661,20 +683,11 @@ void large_descriptor_run(Mode mode) {
       "checks:\n"
       "  - id: future\n"
       "    plugin: large-descriptor\n"
-      "    type: ping\n"
-      "  - id: loopback\n"
-      "    plugin: network\n"
-      "    type: loopback\n"
-      "    params: { target: 127.0.0.1 }\n";
-  const auto config_file = write_file(dir.path(), "future.yaml", config);
-  std::vector<std::string> args{
-      "run", "--plugin-dir", kLoaderDir, "--config", config_file.string(), "--format", "json"};
-  const auto isolation = isolation_args(mode);
-  args.insert(args.end(), isolation.begin(), isolation.end());
-  const auto r = run_triage(args);
-  INFO("isolation " << name_of(mode) << "\n" << describe(r));
-  check_no_children_left();
-  REQUIRE(r.exit_code != -1);
+      "    type: ping\n" +
+      kLoopbackCheck;
+  const std::string context = "isolation " + name_of(mode);
+  const auto r = run_with_config(dir, kLoaderDir, config, isolation_args(mode), context);
+  INFO(context << "\n" << describe(r));
   CHECK(r.exit_code == 0);
   const json report = parse_json(r.out);
   CHECK(schema_errors(report) == "");
@@ -690,7 +703,6 @@ void large_descriptor_run(Mode mode) {
 
 // A config naming a plugin that was refused is a config error (78) naming it.
 void refused_plugin_in_config(Mode mode, const std::string& dir, const std::string& plugin) {
-  become_subreaper();
   const TempDir tmp;
   const std::string config =
       "version: 1\n"
@@ -703,15 +715,9 @@ void refused_plugin_in_config(Mode mode, const std::string& dir, const std::stri
       plugin +
       "\n"
       "    type: ping\n";
-  const auto config_file = write_file(tmp.path(), "refused.yaml", config);
-  std::vector<std::string> args{"run",      "--plugin-dir", dir, "--config", config_file.string(),
-                                "--format", "json"};
-  const auto isolation = isolation_args(mode);
-  args.insert(args.end(), isolation.begin(), isolation.end());
-  const auto r = run_triage(args);
-  INFO("isolation " << name_of(mode) << ", plugin " << plugin << "\n" << describe(r));
-  check_no_children_left();
-  REQUIRE(r.exit_code != -1);
+  const std::string context = "isolation " + name_of(mode) + ", plugin " + plugin;
+  const auto r = run_with_config(tmp, dir, config, isolation_args(mode), context);
+  INFO(context << "\n" << describe(r));
   CHECK(r.exit_code == 78);
   CHECK(r.out.empty());
   CHECK(contains(r.err, "config error"));
@@ -728,16 +734,41 @@ void refused_plugins_in_config(Mode mode) {
 
 }  // namespace
 
-// ---- process isolation -------------------------------------------------------
+// ---- both isolation modes ---------------------------------------------------
+
+// A case that runs in both isolation modes is two test cases: "process: <what>"
+// tagged [chaos][process]<tags> and "in-process: <what>" tagged
+// [chaos][in-process]<tags>, each calling case_fn with its mode.
+#define CHAOS_TEST_CASE_IN_BOTH_MODES(what, tags, case_fn)     \
+  TEST_CASE("process: " what, "[chaos][process]" tags) {       \
+    case_fn(Mode::process);                                    \
+  }                                                            \
+  TEST_CASE("in-process: " what, "[chaos][in-process]" tags) { \
+    case_fn(Mode::in_process);                                 \
+  }
+
+CHAOS_TEST_CASE_IN_BOTH_MODES("a check that throws is unknown with the exception's message", "",
+                              throw_cases)
+CHAOS_TEST_CASE_IN_BOTH_MODES("output past the limits is capped and marked truncated", "",
+                              truncation_cases)
+CHAOS_TEST_CASE_IN_BOTH_MODES("invalid UTF-8 and control characters never reach the report", "",
+                              bad_utf8_case)
+CHAOS_TEST_CASE_IN_BOTH_MODES("a plugin that says ok over a critical metric is critical", "",
+                              lie_case)
+CHAOS_TEST_CASE_IN_BOTH_MODES("NaN, infinities and out-of-range values keep the report valid", "",
+                              bad_numbers_case)
+CHAOS_TEST_CASE_IN_BOTH_MODES("the host API refuses invalid arguments without crashing", "",
+                              bad_args_case)
+CHAOS_TEST_CASE_IN_BOTH_MODES("a plugin built for a future 1.x minor loads and runs", "[loader]",
+                              large_descriptor_run)
+CHAOS_TEST_CASE_IN_BOTH_MODES("a config using a refused plugin is a config error", "[loader]",
+                              refused_plugins_in_config)
+
+// ---- process isolation only -------------------------------------------------
 
 TEST_CASE("process: a crashing plugin host makes its check unknown naming the plugin and how",
           "[chaos][process]") {
   crash_cases();
-}
-
-TEST_CASE("process: a check that throws is unknown with the exception's message",
-          "[chaos][process]") {
-  throw_cases(Mode::process);
 }
 
 TEST_CASE(
@@ -760,33 +791,6 @@ TEST_CASE("process: a check that allocates without end fails under the host's me
   const bool died =
       contains(error, "chaos") && (contains(error, "SIG") || contains(error, "exited with"));
   CHECK((threw || died));
-}
-
-TEST_CASE("process: output past the limits is capped and marked truncated", "[chaos][process]") {
-  SECTION("flood") {
-    flood_case(Mode::process);
-  }
-  SECTION("huge_summary") {
-    huge_summary_case(Mode::process);
-  }
-}
-
-TEST_CASE("process: invalid UTF-8 and control characters never reach the report",
-          "[chaos][process]") {
-  bad_utf8_case(Mode::process);
-}
-
-TEST_CASE("process: a plugin that says ok over a critical metric is critical", "[chaos][process]") {
-  lie_case(Mode::process);
-}
-
-TEST_CASE("process: NaN, infinities and out-of-range values keep the report valid",
-          "[chaos][process]") {
-  bad_numbers_case(Mode::process);
-}
-
-TEST_CASE("process: the host API refuses invalid arguments without crashing", "[chaos][process]") {
-  bad_args_case(Mode::process);
 }
 
 TEST_CASE("process: what a plugin writes to stdout never reaches triage's stdout",
@@ -817,11 +821,8 @@ TEST_CASE("process: a host that crashes on every check is given up after 3 crash
   config +=
       "  - id: twin-healthy\n"
       "    plugin: chaos-twin\n"
-      "    type: healthy\n"
-      "  - id: loopback\n"
-      "    plugin: network\n"
-      "    type: loopback\n"
-      "    params: { target: 127.0.0.1 }\n";
+      "    type: healthy\n";
+  config += kLoopbackCheck;
   const Run run = run_config(Mode::process, config, 3);
   INFO("report:\n" << run.report.dump(2));
   int crashed = 0, given_up = 0;
@@ -856,11 +857,8 @@ TEST_CASE("process: a crash takes down only the checks of its own plugin", "[cha
       "  - id: twin\n"
       "    plugin: chaos-twin\n"
       "    type: healthy\n"
-      "    targets: [a, b, c, d, e]\n"
-      "  - id: loopback\n"
-      "    plugin: network\n"
-      "    type: loopback\n"
-      "    params: { target: 127.0.0.1 }\n";
+      "    targets: [a, b, c, d, e]\n";
+  config += kLoopbackCheck;
   const Run run = run_config(Mode::process, config, 3);
   INFO("report:\n" << run.report.dump(2));
   CHECK(check_of(run.report, "crash").at("status") == "unknown");
@@ -892,21 +890,11 @@ TEST_CASE("process: a plugin whose init() crashes is refused, not fatal",
   CHECK(contains(r.out, "large-descriptor 0.1.0"));
 
   SECTION("a run beside it works") {
-    become_subreaper();
     const TempDir dir;
-    const auto config_file = write_file(dir.path(), "c.yaml",
-                                        "version: 1\n"
-                                        "checks:\n"
-                                        "  - id: loopback\n"
-                                        "    plugin: network\n"
-                                        "    type: loopback\n"
-                                        "    params: { target: 127.0.0.1 }\n");
     const auto run =
-        run_triage({"run", "--plugin-dir", kCrashInInitDir, "--config", config_file.string(),
-                    "--format", "json", "--isolation", "process"});
+        run_with_config(dir, kCrashInInitDir, std::string("version: 1\nchecks:\n") + kLoopbackCheck,
+                        {"--isolation", "process"}, "isolation process");
     INFO(describe(run));
-    check_no_children_left();
-    REQUIRE(run.exit_code != -1);
     CHECK(run.exit_code == 0);
     const json report = parse_json(run.out);
     CHECK(check_of(report, "loopback").at("status") == "ok");
@@ -916,64 +904,9 @@ TEST_CASE("process: a plugin whose init() crashes is refused, not fatal",
   }
 }
 
-TEST_CASE("process: a plugin built for a future 1.x minor loads and runs",
-          "[chaos][process][loader]") {
-  large_descriptor_run(Mode::process);
-}
-
-TEST_CASE("process: a config using a refused plugin is a config error",
-          "[chaos][process][loader]") {
-  refused_plugins_in_config(Mode::process);
-}
-
-// ---- in-process ----------------------------------------------------------------
-
-TEST_CASE("in-process: a check that throws is unknown with the exception's message",
-          "[chaos][in-process]") {
-  throw_cases(Mode::in_process);
-}
+// ---- in-process only --------------------------------------------------------
 
 TEST_CASE("in-process: a hung check is abandoned at its deadline and triage still exits",
           "[chaos][in-process]") {
   hang_cases(Mode::in_process);
-}
-
-TEST_CASE("in-process: output past the limits is capped and marked truncated",
-          "[chaos][in-process]") {
-  SECTION("flood") {
-    flood_case(Mode::in_process);
-  }
-  SECTION("huge_summary") {
-    huge_summary_case(Mode::in_process);
-  }
-}
-
-TEST_CASE("in-process: invalid UTF-8 and control characters never reach the report",
-          "[chaos][in-process]") {
-  bad_utf8_case(Mode::in_process);
-}
-
-TEST_CASE("in-process: a plugin that says ok over a critical metric is critical",
-          "[chaos][in-process]") {
-  lie_case(Mode::in_process);
-}
-
-TEST_CASE("in-process: NaN, infinities and out-of-range values keep the report valid",
-          "[chaos][in-process]") {
-  bad_numbers_case(Mode::in_process);
-}
-
-TEST_CASE("in-process: the host API refuses invalid arguments without crashing",
-          "[chaos][in-process]") {
-  bad_args_case(Mode::in_process);
-}
-
-TEST_CASE("in-process: a plugin built for a future 1.x minor loads and runs",
-          "[chaos][in-process][loader]") {
-  large_descriptor_run(Mode::in_process);
-}
-
-TEST_CASE("in-process: a config using a refused plugin is a config error",
-          "[chaos][in-process][loader]") {
-  refused_plugins_in_config(Mode::in_process);
 }

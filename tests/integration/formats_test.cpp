@@ -57,6 +57,17 @@ std::string xml_attribute(const std::string& xml, const std::string& tag, const 
   return a[1].str();
 }
 
+// dir/checks.yaml with one check, `lo`: loopback on 127.0.0.1.
+std::string loopback_config(const TempDir& dir) {
+  return write_file(dir.path(), "checks.yaml", R"(checks:
+  - id: lo
+    plugin: network
+    type: loopback
+    params: { target: "127.0.0.1" }
+)")
+      .string();
+}
+
 }  // namespace
 
 TEST_CASE("every format renders the same run", "[run][formats]") {
@@ -155,13 +166,7 @@ TEST_CASE("every format renders the same run", "[run][formats]") {
 
 TEST_CASE("--output writes the report to a file, replacing it whole", "[run][output]") {
   const TempDir dir;
-  const std::string config = write_file(dir.path(), "checks.yaml", R"(checks:
-  - id: lo
-    plugin: network
-    type: loopback
-    params: { target: "127.0.0.1" }
-)")
-                                 .string();
+  const std::string config = loopback_config(dir);
 
   SECTION("an existing, longer file is replaced, not overwritten in place") {
     const auto report_file =
@@ -210,13 +215,7 @@ TEST_CASE("--version prints the version", "[cli]") {
 
 TEST_CASE("--log-format json makes every stderr line a JSON object", "[run][logging]") {
   const TempDir dir;
-  const std::string config = write_file(dir.path(), "checks.yaml", R"(checks:
-  - id: lo
-    plugin: network
-    type: loopback
-    params: { target: "127.0.0.1" }
-)")
-                                 .string();
+  const std::string config = loopback_config(dir);
   const auto report_file = dir.path() / "report.json";
   const auto r = run_triage(
       {"run", "--config", config, "--output", report_file.string(), "-v", "--log-format", "json"});

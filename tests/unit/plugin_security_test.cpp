@@ -7,35 +7,16 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <stdexcept>
 
+#include "services.hpp"
 #include "triage/core/plugin_loader.hpp"
 #include "triage/core/plugin_security.hpp"
 
 using namespace triage::core;
 namespace fs = std::filesystem;
+using triage::test::TempDir;
 
 namespace {
-
-// A private folder removed at the end of the test.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "triage-plugsec-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // dir/name with mode `mode`; dir gets mode `dir_mode`.
 fs::path make_file(const fs::path& dir, const std::string& name, mode_t mode, mode_t dir_mode) {
@@ -54,7 +35,7 @@ std::string reason_of(const fs::path& file) {
 }  // namespace
 
 TEST_CASE("plugin files only root or we could write are accepted", "[plugins][security]") {
-  const ScratchDir scratch;
+  const TempDir scratch;
   const auto dir = scratch.path() / "plugins";
   CHECK(reason_of(make_file(dir, "a.so", 0755, 0755)) == "(accepted)");
   CHECK(reason_of(make_file(dir, "b.so", 0644, 0755)) == "(accepted)");
@@ -63,7 +44,7 @@ TEST_CASE("plugin files only root or we could write are accepted", "[plugins][se
 }
 
 TEST_CASE("a writable plugin file is refused with the fix", "[plugins][security]") {
-  const ScratchDir scratch;
+  const TempDir scratch;
   const auto dir = scratch.path() / "plugins";
   const auto others = make_file(dir, "x.so", 0666, 0755);
   CHECK(reason_of(others) == "writable by others (mode 0666); fix with: chmod go-w " +
@@ -76,7 +57,7 @@ TEST_CASE("a writable plugin file is refused with the fix", "[plugins][security]
 }
 
 TEST_CASE("a plugin in a writable folder is refused with the fix", "[plugins][security]") {
-  const ScratchDir scratch;
+  const TempDir scratch;
   const auto dir = scratch.path() / "plugins";
   const auto file = make_file(dir, "x.so", 0755, 0775);
   CHECK(reason_of(file) == "its folder " + dir.string() +
@@ -100,7 +81,7 @@ TEST_CASE("a plugin in a writable folder is refused with the fix", "[plugins][se
 }
 
 TEST_CASE("a symbolic link is judged by what it leads to", "[plugins][security]") {
-  const ScratchDir scratch;
+  const TempDir scratch;
   const auto safe = scratch.path() / "safe";
   const auto target = make_file(scratch.path() / "elsewhere", "real.so", 0666, 0755);
   fs::create_directories(safe);
@@ -128,7 +109,7 @@ TEST_CASE("a plugin file owned by another user is refused", "[plugins][security]
     WARN("SKIPPED: changing a file's owner needs root; the other-owner case was not tested");
     return;
   }
-  const ScratchDir scratch;
+  const TempDir scratch;
   const auto dir = scratch.path() / "plugins";
   const auto file = make_file(dir, "x.so", 0755, 0755);
   REQUIRE(::chown(file.c_str(), 65534, static_cast<gid_t>(-1)) == 0);
@@ -144,7 +125,7 @@ TEST_CASE("a plugin file owned by another user is refused", "[plugins][security]
 }
 
 TEST_CASE("the registry refuses an insecure plugin unless allowed", "[plugins][security][loader]") {
-  const ScratchDir scratch;
+  const TempDir scratch;
   const auto dir = scratch.path() / "plugins";
   fs::create_directories(dir);
   const auto file = dir / "test_c_plugin.so";

@@ -1,37 +1,16 @@
 // The report document against docs/report.schema.json, and every view of it.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <valijson/adapters/nlohmann_json_adapter.hpp>
-#include <valijson/schema.hpp>
-#include <valijson/schema_parser.hpp>
-#include <valijson/validator.hpp>
-
+#include "report_schema.hpp"
 #include "triage/core/report.hpp"
 
 using namespace triage::core;
 
 namespace {
 
+// The report as `triage run` would write it, against docs/report.schema.json.
 std::string schema_errors(const nlohmann::ordered_json& report) {
-  std::ifstream in(std::string(TRIAGE_SOURCE_DIR) + "/docs/report.schema.json");
-  const auto schema_doc = nlohmann::json::parse(in);
-  valijson::Schema schema;
-  valijson::SchemaParser parser;
-  valijson::adapters::NlohmannJsonAdapter schema_adapter(schema_doc);
-  parser.populateSchema(schema_adapter, schema);
-  const auto doc = nlohmann::json::parse(report.dump());
-  valijson::Validator validator;
-  valijson::ValidationResults results;
-  valijson::adapters::NlohmannJsonAdapter doc_adapter(doc);
-  validator.validate(schema, doc_adapter, &results);
-  std::string errors;
-  valijson::ValidationResults::Error error;
-  while (results.popError(error)) {
-    for (const auto& part : error.context) errors += part;
-    errors += ": " + error.description + "\n";
-  }
-  return errors;
+  return triage::test::report_schema_errors(nlohmann::json::parse(report.dump()));
 }
 
 // A run with one check of every status, built the way `triage run` builds it.

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <stdexcept>
 
+#include "services.hpp"
 #include "triage/core/config.hpp"
 #include "triage/core/plugin_loader.hpp"
 #include "triage/core/report.hpp"
@@ -17,32 +17,15 @@
 
 using namespace triage::core;
 namespace fs = std::filesystem;
+using triage::test::TempDir;
 
 namespace {
 
-// A private folder removed at the end of the test.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "triage-secrets-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const fs::path& path() const { return path_; }
-  fs::path write(const std::string& name, const std::string& text) const {
-    std::ofstream(path_ / name, std::ios::binary) << text;
-    return path_ / name;
-  }
-
- private:
-  fs::path path_;
-};
+// dir/name holding text, written as bytes.
+fs::path write(const TempDir& dir, const std::string& name, const std::string& text) {
+  std::ofstream(dir.path() / name, std::ios::binary) << text;
+  return dir.path() / name;
+}
 
 // Sets an environment variable for the life of the object.
 class EnvVar {
@@ -134,17 +117,18 @@ TEST_CASE("$${ is a literal ${, and other dollars are left alone", "[secrets][co
 }
 
 TEST_CASE("file references read the file and strip one trailing newline", "[secrets][config]") {
-  const ScratchDir dir;
-  dir.write("token", "file-secret-42\n");
-  dir.write("two-newlines", "kept-newline\n\n");
-  dir.write("crlf", "windows-secret\r\n");
-  const auto config_path = dir.write("c.yaml", kCheck +
-                                                   "    params:\n"
-                                                   "      abs: \"${file:" +
-                                                   (dir.path() / "token").string() +
-                                                   "}\"\n"
-                                                   "      rel: \"${file:two-newlines}\"\n"
-                                                   "      crlf: \"${file:crlf}\"\n");
+  const TempDir dir;
+  write(dir, "token", "file-secret-42\n");
+  write(dir, "two-newlines", "kept-newline\n\n");
+  write(dir, "crlf", "windows-secret\r\n");
+  const auto config_path = write(dir, "c.yaml",
+                                 kCheck +
+                                     "    params:\n"
+                                     "      abs: \"${file:" +
+                                     (dir.path() / "token").string() +
+                                     "}\"\n"
+                                     "      rel: \"${file:two-newlines}\"\n"
+                                     "      crlf: \"${file:crlf}\"\n");
   const auto config = load_config(config_path);
   const auto& p = config.checks[0].params;
   CHECK(p["abs"] == "file-secret-42");
@@ -153,7 +137,7 @@ TEST_CASE("file references read the file and strip one trailing newline", "[secr
   CHECK(config.secrets.redact("x file-secret-42 y") == "x *** y");
 
   SECTION("only a regular file of at most 1 MiB is read") {
-    dir.write("big", std::string((1 << 20) + 1, 'x'));
+    write(dir, "big", std::string((1 << 20) + 1, 'x'));
     for (const auto& [path, what] : std::vector<std::pair<std::string, std::string>>{
              {dir.path().string(), "is not a regular file"},
              {"/dev/zero", "is not a regular file"},

@@ -15,6 +15,7 @@
 #include <triage/testing.hpp>
 
 #include "checks.hpp"
+#include "loopback_listen.hpp"
 #include "services.hpp"
 
 using triage::Severity;
@@ -85,13 +86,9 @@ class SaturatedListener {
   SaturatedListener() {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in in{};
-    in.sin_family = AF_INET;
-    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof in;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&in), len) != 0 ||
-        ::listen(fd_, 0) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&in), &len) != 0)
-      return;
+    if (!triage::network::test::listen_on_loopback(fd_, 0, in)) return;
     port_ = ntohs(in.sin_port);
+    const socklen_t len = sizeof in;
     filler_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     ::connect(filler_, reinterpret_cast<sockaddr*>(&in), len);
     pollfd p{filler_, POLLOUT, 0};

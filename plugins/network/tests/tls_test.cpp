@@ -18,6 +18,7 @@
 #include <triage/testing.hpp>
 
 #include "checks.hpp"
+#include "loopback_listen.hpp"
 #include "net_util.hpp"
 #include "services.hpp"
 
@@ -51,12 +52,7 @@ class Tls12Server {
   Tls12Server(const std::string& cert, const std::string& key) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in in{};
-    in.sin_family = AF_INET;
-    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof in;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&in), len) != 0 ||
-        ::listen(fd_, 4) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&in), &len) != 0)
-      return;
+    if (!triage::network::test::listen_on_loopback(fd_, 4, in)) return;
     port_ = ntohs(in.sin_port);
     thread_ = std::thread([this, cert, key] { serve(cert, key); });
   }

@@ -45,16 +45,22 @@ constexpr std::string_view bytes(const char (&text)[N]) {
   return std::string_view(text, N - 1);
 }
 
-// The hour a hanging check waits, in one call, ignoring cancellation.
-void hang() {
+// What every chaos check type but alloc shares: any params object will do.
+struct AnyParams {
+  static constexpr const char* params_schema = kAnyParams;
+};
+
+// The hour a hanging check waits, in one call, ignoring cancellation, and
+// what it would say if it ever woke up.
+void hang(Context& ctx) {
   std::this_thread::sleep_for(std::chrono::hours(1));
+  ctx.status(Status::ok, "woke up after an hour");
 }
 
 // Returns ok at once, beside the misbehaving ones.
-struct Healthy {
+struct Healthy : AnyParams {
   static constexpr const char* name = "healthy";
   static constexpr const char* description = "Returns ok at once";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context& ctx) {
     ctx.metric("value", 1, "", {"2", "3"});
     ctx.attribute("plugin", CHAOS_PLUGIN_NAME);
@@ -64,82 +70,70 @@ struct Healthy {
 
 // Writes through a null pointer. The pointer is read from a volatile object,
 // so the compiler cannot know it is null and must emit the store.
-struct Segfault {
+struct Segfault : AnyParams {
   static constexpr const char* name = "segfault";
   static constexpr const char* description = "Writes through a null pointer (SIGSEGV)";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context&) {
     static int* volatile target = nullptr;
     *target = 42;
   }
 };
 
-struct Abort {
+struct Abort : AnyParams {
   static constexpr const char* name = "abort";
   static constexpr const char* description = "Calls abort() (SIGABRT)";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context&) { std::abort(); }
 };
 
-struct Exit0 {
+struct Exit0 : AnyParams {
   static constexpr const char* name = "exit0";
   static constexpr const char* description = "Calls exit(0) in the middle of the check";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context& ctx) {
     ctx.status(Status::ok, "about to exit");
     std::exit(0);
   }
 };
 
-struct UnderscoreExit {
+struct UnderscoreExit : AnyParams {
   static constexpr const char* name = "underscore_exit";
   static constexpr const char* description = "Calls _exit(3): no atexit handlers, no flush";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context&) { ::_exit(3); }
 };
 
-struct Terminate {
+struct Terminate : AnyParams {
   static constexpr const char* name = "terminate";
   static constexpr const char* description = "Calls std::terminate() (SIGABRT)";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context&) { std::terminate(); }
 };
 
-struct ThrowStd {
+struct ThrowStd : AnyParams {
   static constexpr const char* name = "throw_std";
   static constexpr const char* description = "Throws a std::runtime_error";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context&) { throw std::runtime_error("chaos: runtime_error thrown on purpose"); }
 };
 
-struct ThrowOther {
+struct ThrowOther : AnyParams {
   static constexpr const char* name = "throw_other";
   static constexpr const char* description = "Throws an int";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context&) { throw 42; }
 };
 
 // Burns a CPU forever and never asks whether it was cancelled. The volatile
 // counter makes each iteration a side effect, so the loop is neither
 // undefined behaviour nor optimised away; nothing is allocated.
-struct Spin {
+struct Spin : AnyParams {
   static constexpr const char* name = "spin";
   static constexpr const char* description = "Loops forever, ignoring cancellation";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context&) {
     static volatile std::uint64_t counter = 0;
     for (;;) counter = counter + 1;
   }
 };
 
-struct Sleep {
+struct Sleep : AnyParams {
   static constexpr const char* name = "sleep";
   static constexpr const char* description = "Sleeps an hour in one call, ignoring cancellation";
-  static constexpr const char* params_schema = kAnyParams;
-  void run(Context& ctx) {
-    hang();
-    ctx.status(Status::ok, "woke up after an hour");
-  }
+  void run(Context& ctx) { hang(ctx); }
 };
 
 // Allocates and touches memory in 64 MiB blocks until an allocation fails
@@ -172,10 +166,9 @@ struct Alloc {
 
 // Far more output than any report should hold: 10,000 each of metrics,
 // findings and attributes. The host must cap them.
-struct Flood {
+struct Flood : AnyParams {
   static constexpr const char* name = "flood";
   static constexpr const char* description = "10,000 metrics, findings and attributes";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context& ctx) {
     constexpr int kCount = 10000;
     for (int i = 0; i < kCount; ++i) {
@@ -190,10 +183,9 @@ struct Flood {
 
 // A 5 MB summary of 3-byte characters (so the 4 KiB cut lands inside one),
 // a 100 KiB finding detail and a 100 KiB attribute value.
-struct HugeSummary {
+struct HugeSummary : AnyParams {
   static constexpr const char* name = "huge_summary";
   static constexpr const char* description = "A 5 MB summary, a 100 KiB detail and attribute";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context& ctx) {
     std::string summary;
     const std::string_view euro = "\xE2\x82\xAC";  // U+20AC, three bytes
@@ -210,10 +202,9 @@ struct HugeSummary {
 // surrogate, a code point past U+10FFFF, a cut sequence) and control
 // characters (NUL, ESC with a colour sequence, BEL, DEL, the 8-bit CSI U+009B)
 // in every text it reports.
-struct BadUtf8 {
+struct BadUtf8 : AnyParams {
   static constexpr const char* name = "bad_utf8";
   static constexpr const char* description = "Reports invalid UTF-8 and control characters";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context& ctx) {
     const auto summary = bytes(
         "bad \xC3\x28 utf8 \xFF\xFE, \x1B[31mred\x1B[0m, 8-bit csi \xC2\x9B"
@@ -231,10 +222,9 @@ struct BadUtf8 {
 
 // Says ok, but its own metric breaches its own default critical threshold and
 // it adds a critical finding: the core must report critical.
-struct Lie {
+struct Lie : AnyParams {
   static constexpr const char* name = "lie";
   static constexpr const char* description = "Claims ok over a critical metric and finding";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context& ctx) {
     ctx.metric("error_rate_pct", 50, "%", {"0.1", "5"});
     ctx.finding(Severity::critical, "Everything is on fire", "50 % of requests fail",
@@ -247,10 +237,9 @@ struct Lie {
 // only killing the host's whole process group reaps the grandchild. The
 // child calls async-signal-safe functions only (the host is multi-threaded).
 // Never run it in-process.
-struct ForkBombLite {
+struct ForkBombLite : AnyParams {
   static constexpr const char* name = "fork_bomb_lite";
   static constexpr const char* description = "Forks a sleeping child, then hangs";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context& ctx) {
     const pid_t child = ::fork();
     if (child == 0) {
@@ -261,33 +250,29 @@ struct ForkBombLite {
       ctx.error(std::string("fork failed: ") + std::strerror(errno));
       return;
     }
-    hang();
-    ctx.status(Status::ok, "woke up after an hour");
+    hang(ctx);
   }
 };
 
 // Ignores SIGTERM for the whole process, then hangs: only SIGKILL ends it.
 // Never run it in-process.
-struct IgnoreSigterm {
+struct IgnoreSigterm : AnyParams {
   static constexpr const char* name = "ignore_sigterm";
   static constexpr const char* description = "Ignores SIGTERM, then hangs";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context& ctx) {
     struct sigaction action {};
     action.sa_handler = SIG_IGN;
     ::sigaction(SIGTERM, &action, nullptr);
-    hang();
-    ctx.status(Status::ok, "woke up after an hour");
+    hang(ctx);
   }
 };
 
 // Writes junk to stdout and stderr, as a plugin with a stray printf would:
 // it must never reach triage's own stdout (where a JSON report may go).
 // In-process it would, so it runs in process mode only.
-struct StdoutNoise {
+struct StdoutNoise : AnyParams {
   static constexpr const char* name = "stdout_noise";
   static constexpr const char* description = "Writes junk to stdout and stderr";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context& ctx) {
     const auto junk = bytes("chaos junk on stdout {\"not\": \"the report\"} \xFF\0\n");
     std::cout << junk << std::flush;
@@ -302,10 +287,9 @@ struct StdoutNoise {
 // Values JSON cannot hold and arguments the host must refuse: NaN and
 // infinite metrics, thresholds that are not ranges, a status and a severity
 // out of range. The report must stay valid against its schema.
-struct BadNumbers {
+struct BadNumbers : AnyParams {
   static constexpr const char* name = "bad_numbers";
   static constexpr const char* description = "NaN and infinite metrics, nonsense thresholds";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context& ctx) {
     ctx.metric("nan_value", std::nan(""), "ms", {"10", "20"});
     ctx.metric("inf_value", HUGE_VAL, "ms");
@@ -329,10 +313,9 @@ struct BadNumbers {
 // pointers with lengths, structs smaller than ABI 1.0's, out-of-range enums,
 // a null handle): each must return TRIAGE_RC_INVALID_ARGUMENT, none may
 // crash. Ends ok when all were refused, critical naming the ones accepted.
-struct BadArgs {
+struct BadArgs : AnyParams {
   static constexpr const char* name = "bad_args";
   static constexpr const char* description = "Calls the host API with invalid arguments";
-  static constexpr const char* params_schema = kAnyParams;
   void run(Context& ctx) {
     const triage_host_api* h = ctx.host();
     const triage_check_ctx c = ctx.handle();
