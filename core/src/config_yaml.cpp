@@ -348,7 +348,20 @@ void check_cycles(const Reader& r, const std::vector<RawCheck>& raws) {
 
 }  // namespace
 
+static Config parse_config_node(const std::string& text, const std::string& source);
+
 Config parse_config(const std::string& text, const std::string& source) {
+  try {
+    return parse_config_node(text, source);
+  } catch (const YAML::Exception& e) {
+    // What the readers above do not expect (a mapping used as a key, say)
+    // still names the place; found by tests/fuzz/fuzz_config.
+    throw ConfigError(SourceLocation{source, e.mark.is_null() ? 0 : e.mark.line + 1}.where() +
+                      ": not a valid config: " + e.msg);
+  }
+}
+
+static Config parse_config_node(const std::string& text, const std::string& source) {
   Reader r(source);
   YAML::Node root;
   try {

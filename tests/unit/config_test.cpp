@@ -86,6 +86,8 @@ TEST_CASE("config errors name file, line and key", "[config][errors]") {
   CHECK_THAT(error_of("defaults: { timeout: 10 parsecs }\nchecks: []\n"),
              Catch::Contains("defaults.timeout: '10 parsecs' is not a duration"));
   CHECK_THAT(error_of("version: 2\nchecks: []\n"), Catch::Contains("unsupported config version 2"));
+  // Found by fuzz_config: a mapping used as a key.
+  CHECK_THAT(error_of("{[a]: 1}\n"), Catch::StartsWith("c.yaml:1: not a valid config"));
 }
 
 TEST_CASE("check errors point at the check's line and key", "[config][errors]") {
