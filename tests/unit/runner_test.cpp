@@ -182,12 +182,17 @@ TEST_CASE("a check that ignores its deadline is reported unknown and abandoned",
 )");
   FnExecutor ex;
   auto release = std::make_shared<std::atomic<bool>>(false);
-  ex.behaviours["hung"] = [release](Attempt&) {
+  auto entered = std::make_shared<std::atomic<bool>>(false);
+  ex.behaviours["hung"] = [release, entered](Attempt&) {
+    entered->store(true);
     // Ignores cancellation until the test lets it go.
     while (!release->load()) std::this_thread::yield();
     return TRIAGE_RC_OK;
   };
   const auto out = run_checks(checks, ex, fast());
+  // The abandoned worker read the executor before it entered the check:
+  // make that visible before the executor goes out of scope (TSan).
+  while (!entered->load()) std::this_thread::yield();
   release->store(true);
   const auto& hung = by_id(out, checks, "hung");
   CHECK(hung.status == Status::unknown);
