@@ -35,6 +35,11 @@ checks:
     params: { target: "localhost", accept_rcodes: [NOERROR, NXDOMAIN] }
     thresholds:
       latency_ms: { warning: "100", critical: "1000" }
+  - id: filesystems
+    plugin: storage
+    type: filesystem
+    tags: [storage, local]
+    params: { target: all }
 )";
 
 }  // namespace

@@ -37,13 +37,41 @@ TEST_CASE("the default run diagnoses this machine", "[run][default]") {
 
   std::set<std::string> ids;
   for (const auto& c : report.at("checks")) ids.insert(c.at("id").get<std::string>());
-  CHECK(ids == std::set<std::string>{"loopback", "hostname", "default-route", "resolver"});
+  CHECK(ids ==
+        std::set<std::string>{"loopback", "hostname", "default-route", "resolver", "filesystems"});
 
   const auto& loopback = check_of(report, "loopback");
   CHECK(loopback.at("status") == "ok");
   CHECK(loopback.at("plugin") == "network");
   CHECK(loopback.at("type") == "loopback");
   CHECK(loopback.at("error").is_null());
+}
+
+TEST_CASE("the default run shows local filesystem usage", "[run][default]") {
+  const auto& report = default_report();
+  const auto& fs = check_of(report, "filesystems");
+  INFO(fs.dump(2));
+  CHECK(fs.at("plugin") == "storage");
+  CHECK(fs.at("type") == "filesystem");
+  CHECK(fs.at("error").is_null());
+  bool root = false, aggregate = false;
+  for (const auto& m : fs.at("metrics")) {
+    if (m.at("name") == "used_pct[/]") {
+      root = true;
+      CHECK(m.at("unit") == "%");
+      CHECK(m.at("value").get<double>() >= 0);
+      CHECK(m.at("value").get<double>() <= 100);
+    }
+    // The worst mount carries the runbook's default levels.
+    if (m.at("name") == "used_pct") {
+      aggregate = true;
+      CHECK_FALSE(m.at("warning").is_null());
+      CHECK_FALSE(m.at("critical").is_null());
+    }
+  }
+  CHECK(root);
+  CHECK(aggregate);
+  CHECK(fs.at("attributes").at("fs_type[/]").is_string());
 }
 
 // The built-in config must only give params the built-in checks know: an

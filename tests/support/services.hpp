@@ -138,4 +138,35 @@ class Dnsmasq {
   std::vector<std::unique_ptr<Process>> processes_;
 };
 
+// Azurite, the Azure Storage emulator (npm package pinned in
+// tests/support/azurite, installed by scripts/install-azurite), serving Blob
+// on 127.0.0.1:<port()> with its documented development account and its data
+// in a temp dir; telemetry off. With https, it serves TLS with a certificate
+// from make_certs for "localhost" (trust certs().ca) and accepts OAuth bearer
+// tokens (--oauth basic: Azurite checks the token's claims, not its
+// signature). Throws, naming scripts/install-azurite, when it is not installed.
+class Azurite {
+ public:
+  static constexpr const char* kAccount = "devstoreaccount1";
+  // Azurite's well-known development key (public, in its documentation).
+  static constexpr const char* kKey =
+      "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+  explicit Azurite(bool https = false);
+  ~Azurite();
+  std::uint16_t port() const { return port_; }
+  // "http://127.0.0.1:<port>/devstoreaccount1", or with https
+  // "https://localhost:<port>/devstoreaccount1".
+  std::string endpoint() const;
+  // Only with https.
+  const Certs& certs() const { return certs_; }
+
+ private:
+  TempDir dir_;
+  bool https_ = false;
+  Certs certs_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<Process> process_;
+};
+
 }  // namespace triage::test

@@ -1,0 +1,45 @@
+// One HTTPS request to Azure Storage with libcurl, bounded by the check's
+// deadline and abandoned when the check is cancelled. Only the response
+// headers the check needs are kept; request headers (which carry secrets)
+// are never logged or returned.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <triage/plugin.hpp>
+
+namespace triage::storage::azure {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;                   // may carry a SAS: never report it
+  std::vector<std::string> headers;  // "Name: value"
+  std::optional<std::string> body;   // sent with Content-Length when given
+};
+
+struct HttpResponse {
+  CURLcode curl = CURLE_OK;  // CURLE_OK when an HTTP response arrived
+  std::string curl_error;    // libcurl's message when curl != CURLE_OK
+  bool cancelled = false;    // the check was cancelled or ran out of time
+  long status = 0;
+  std::string body;        // at most 1 MiB kept
+  std::string request_id;  // x-ms-request-id
+  std::string error_code;  // x-ms-error-code (also sent on HEAD responses)
+  double elapsed_ms = 0;
+};
+
+struct TransportOptions {
+  std::optional<std::string> ca_file;  // PEM CA bundle instead of the system store
+};
+
+// Initializes libcurl once per process (thread-safe); throws when it cannot.
+void ensure_curl();
+
+HttpResponse perform(const HttpRequest& request, const TransportOptions& options,
+                     const Context& ctx);
+
+}  // namespace triage::storage::azure

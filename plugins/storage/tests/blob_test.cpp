@@ -1,0 +1,424 @@
+// The blob check against a real Azurite (the Azure Storage emulator) on
+// loopback: Shared Key with the right and a wrong key, a missing container,
+// the write probe, account SAS tokens (valid, expired, without list
+// permission; Azurite validates SAS signatures and expiry), bearer tokens
+// over HTTPS (Azurite --oauth basic checks a token's claims, not its
+// signature), anonymous access, DNS and connection failures and the deadline.
+// Throttling (503 ServerBusy) cannot be produced by Azurite: its mapping is
+// unit-tested in azure_unit_test.cpp.
+#include <curl/curl.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <triage/testing.hpp>
+#include "azure_endpoint.hpp"
+#include "azure_sas.hpp"
+#include "azure_signing.hpp"
+#include "checks.hpp"
+#include "services.hpp"
+
+using triage::Severity;
+using triage::Status;
+using triage::storage::BlobCheck;
+using triage::test::Azurite;
+using triage::testing::Result;
+using json = nlohmann::json;
+namespace azure = triage::storage::azure;
+
+namespace {
+
+// Any valid base64 key that is not the account's.
+constexpr const char* kWrongKey =
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==";
+
+std::vector<unsigned char> dev_key() {
+  return *azure::base64_decode(Azurite::kKey);
+}
+
+// A Shared Key-signed PUT ?restype=container, straight through libcurl, so
+// that the fixture's containers do not depend on the check under test.
+void create_container(const std::string& origin, const std::string& name,
+                      const std::string& ca_file = {}) {
+  const std::string path = std::string("/") + Azurite::kAccount + "/" + name;
+  std::vector<azure::Header> headers{
+      {"x-ms-date", azure::rfc1123(std::chrono::system_clock::now())},
+      {"x-ms-version", "2021-08-06"},
+      {"Content-Length", "0"}};
+  const azure::SignedParts parts{
+      "PUT", Azurite::kAccount, path, {{"restype", "container"}}, headers};
+  headers.emplace_back("Authorization",
+                       azure::shared_key_authorization(Azurite::kAccount, dev_key(), parts));
+  curl_slist* list = nullptr;
+  for (const auto& [n, v] : headers) list = curl_slist_append(list, (n + ": " + v).c_str());
+  // No Content-Type (libcurl would add a form type to a body, unsigned).
+  list = curl_slist_append(list, "Content-Type:");
+  CURL* e = curl_easy_init();
+  const std::string url = origin + path + "?restype=container";
+  curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PUT");
+  curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
+  if (!ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file.c_str());
+  curl_easy_setopt(
+      e, CURLOPT_WRITEFUNCTION, +[](char*, size_t size, size_t n, void*) { return size * n; });
+  const CURLcode rc = curl_easy_perform(e);
+  long status = 0;
+  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(e);
+  curl_slist_free_all(list);
+  if (rc != CURLE_OK || (status != 201 && status != 409))
+    FAIL("cannot create container " << name << ": curl " << rc << ", HTTP " << status);
+}
+
+struct Service {
+  Azurite azurite;
+  Service() {
+    const std::string origin = "http://127.0.0.1:" + std::to_string(azurite.port());
+    for (const char* c : {"present", "probe", "sas-probe", "no-delete"})
+      create_container(origin, c);
+  }
+};
+
+Service& service() {
+  static Service instance;
+  return instance;
+}
+
+std::string iso8601(std::chrono::system_clock::time_point t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// An account SAS (service version 2020-12-06+ layout) signed with the dev key.
+std::string account_sas(const std::string& permissions, std::chrono::system_clock::time_point se) {
+  const std::string expiry = iso8601(se);
+  const std::string to_sign = std::string(Azurite::kAccount) + "\n" + permissions + "\nb\nsco\n\n" +
+                              expiry + "\n\n\n2021-08-06\n\n";
+  const auto key = dev_key();
+  const std::string sig = azure::hmac_sha256_base64(key, to_sign);
+  return "sv=2021-08-06&ss=b&srt=sco&sp=" + permissions + "&se=" + azure::url_encode(expiry) +
+         "&sig=" + azure::url_encode(sig);
+}
+
+std::string base64url(const std::string& s) {
+  std::string out = azure::base64_encode(
+      std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(s.data()), s.size()));
+  for (auto& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  return out;
+}
+
+// A JWT with the claims Azure Storage expects of an Entra ID access token.
+std::string bearer_token(std::chrono::system_clock::time_point exp) {
+  using namespace std::chrono;
+  const auto now = duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+  const auto expiry = duration_cast<seconds>(exp.time_since_epoch()).count();
+  const json claims{{"aud", "https://storage.azure.com"},
+                    {"iss", "https://sts.windows.net/ab1f708d-50f6-404c-a006-d71b2ac7a606/"},
+                    {"iat", now - 7200},
+                    {"nbf", now - 7200},
+                    {"exp", expiry},
+                    {"oid", "triage-test"}};
+  return base64url(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url(claims.dump()) + "." +
+         base64url("not-a-real-signature");
+}
+
+json params(const std::string& container, json extra = json::object()) {
+  json p{{"target", service().azurite.endpoint()}, {"container", container}};
+  p.update(extra);
+  return p;
+}
+
+Result run(const json& p, std::chrono::milliseconds timeout = std::chrono::milliseconds(15000)) {
+  return triage::testing::run<BlobCheck>(p, {timeout});
+}
+
+std::string describe(const Result& r) {
+  std::string out = "summary: " + r.summary + "\nerror: " + r.error + "\n";
+  for (const auto& f : r.findings) out += "finding: " + f.title + " | " + f.detail + "\n";
+  for (const auto& [k, v] : r.attributes) out += "attribute: " + k + "=" + v + "\n";
+  for (const auto& l : r.logs) out += "log: " + l + "\n";
+  return out;
+}
+
+// Everything a report could show of this result.
+std::string everything(const Result& r) {
+  std::string out = describe(r);
+  for (const auto& f : r.findings) out += f.remediation + "\n";
+  return out;
+}
+
+void require_no_secret(const Result& r, const std::string& secret) {
+  INFO(describe(r));
+  REQUIRE_FALSE(secret.empty());
+  CHECK(everything(r).find(secret) == std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("blob: the right account key lists the container") {
+  const auto r = run(params("present", {{"account_key", Azurite::kKey}}));
+  INFO(describe(r));
+  CHECK(r.status() == Status::ok);
+  REQUIRE(r.metric("list_ms") != nullptr);
+  CHECK(r.metric("list_ms")->value > 0);
+  CHECK(r.metric("list_ms")->unit == "ms");
+  CHECK(r.attributes.at("account") == "devstoreaccount1");
+  CHECK(r.attributes.at("auth") == "shared_key");
+  CHECK(r.attributes.count("request_id") == 0);
+  CHECK(r.metric("put_ms") == nullptr);  // no write probe unless asked
+  CHECK(r.summary.find("present") != std::string::npos);
+  require_no_secret(r, Azurite::kKey);
+}
+
+TEST_CASE("blob: a wrong account key is an authentication failure with the request id") {
+  const auto r = run(params("present", {{"account_key", kWrongKey}}));
+  INFO(describe(r));
+  CHECK(r.status() == Status::critical);
+  const auto* f = r.finding(Severity::critical, "account key was rejected");
+  REQUIRE(f != nullptr);
+  CHECK(f->detail.find("403") != std::string::npos);
+  CHECK_FALSE(f->remediation.empty());
+  CHECK(r.attributes.at("http_status") == "403");
+  CHECK(r.attributes.count("error_code") == 1);
+  REQUIRE(r.attributes.count("request_id") == 1);
+  CHECK(r.attributes.at("request_id").size() >= 8);
+  require_no_secret(r, kWrongKey);
+}
+
+TEST_CASE("blob: a missing container is ContainerNotFound") {
+  const auto r = run(params("no-such-container", {{"account_key", Azurite::kKey}}));
+  INFO(describe(r));
+  CHECK(r.status() == Status::critical);
+  const auto* f = r.finding(Severity::critical, "Container not found");
+  REQUIRE(f != nullptr);
+  CHECK(f->detail.find("ContainerNotFound") != std::string::npos);
+  CHECK(r.attributes.at("error_code") == "ContainerNotFound");
+  CHECK(r.attributes.count("request_id") == 1);
+}
+
+TEST_CASE("blob: the write probe puts, reads back and deletes a canary blob") {
+  const auto key = json{{"account_key", Azurite::kKey}};
+  auto p = params("probe", key);
+  p["write_probe"] = true;
+  const auto r = run(p);
+  INFO(describe(r));
+  CHECK(r.status() == Status::ok);
+  REQUIRE(r.metric("put_ms") != nullptr);
+  REQUIRE(r.metric("get_ms") != nullptr);
+  CHECK(r.metric("delete_ms") != nullptr);
+  CHECK(r.attributes.at("canary_blob").rfind("triage-canary-", 0) == 0);
+  CHECK(r.summary.find("write probe") != std::string::npos);
+
+  // The canary is gone: the container lists empty again.
+  const auto after = run(params("probe", key));
+  INFO(describe(after));
+  CHECK(after.status() == Status::ok);
+  CHECK(after.attributes.at("blobs_listed") == "0");
+
+  // Two probes get different canary names.
+  const auto again = run(p);
+  CHECK(again.attributes.at("canary_blob") != r.attributes.at("canary_blob"));
+}
+
+TEST_CASE("blob: a valid account SAS lists and probes; its signature is never reported") {
+  using namespace std::chrono;
+  const std::string sas = account_sas("rwdlac", system_clock::now() + hours(2));
+  auto p = params("sas-probe", {{"sas_token", "?" + sas}, {"write_probe", true}});
+  const auto r = run(p);
+  INFO(describe(r));
+  CHECK(r.status() == Status::ok);
+  CHECK(r.attributes.at("auth") == "sas");
+  CHECK(r.metric("put_ms") != nullptr);
+  CHECK(r.attributes.count("sas_expiry") == 1);
+  const auto sig = sas.substr(sas.find("sig=") + 4);
+  require_no_secret(r, sig);
+  require_no_secret(r, azure::percent_decode(sig));
+}
+
+TEST_CASE("blob: an expired SAS is named as expired with its expiry time") {
+  using namespace std::chrono;
+  const auto expired_at = system_clock::now() - hours(24);
+  const std::string sas = account_sas("rl", expired_at);
+  const auto r = run(params("present", {{"sas_token", sas}}));
+  INFO(describe(r));
+  CHECK(r.status() == Status::critical);
+  const auto* f = r.finding(Severity::critical, "SAS token expired");
+  REQUIRE(f != nullptr);
+  CHECK(f->detail.find(iso8601(expired_at)) != std::string::npos);
+  CHECK(r.attributes.count("request_id") == 1);
+  require_no_secret(r, sas.substr(sas.find("sig=") + 4));
+}
+
+TEST_CASE("blob: a SAS without the list permission is reported as missing permission") {
+  using namespace std::chrono;
+  const auto r =
+      run(params("present", {{"sas_token", account_sas("r", system_clock::now() + hours(1))}}));
+  INFO(describe(r));
+  CHECK(r.status() == Status::critical);
+  CHECK(r.attributes.at("http_status") == "403");
+  CHECK(r.finding(Severity::critical, "SAS token expired") == nullptr);
+  CHECK(r.finding(Severity::critical, "lacks permission") != nullptr);
+}
+
+TEST_CASE("blob: a write probe without write or delete rights is reported") {
+  using namespace std::chrono;
+  SECTION("no write permission: Put Blob is refused") {
+    const auto r =
+        run(params("sas-probe", {{"sas_token", account_sas("rl", system_clock::now() + hours(1))},
+                                 {"write_probe", true}}));
+    INFO(describe(r));
+    CHECK(r.status() == Status::critical);
+    CHECK(r.metric("list_ms") != nullptr);  // the listing itself worked
+    CHECK(r.metric("put_ms") == nullptr);
+    CHECK(r.finding(Severity::critical, "lacks permission for Put Blob") != nullptr);
+  }
+  SECTION("no delete permission: the canary left behind is named") {
+    const auto r =
+        run(params("no-delete", {{"sas_token", account_sas("rwl", system_clock::now() + hours(1))},
+                                 {"write_probe", true}}));
+    INFO(describe(r));
+    CHECK(r.status() == Status::critical);
+    CHECK(r.metric("put_ms") != nullptr);
+    CHECK(r.metric("get_ms") != nullptr);
+    const auto* f = r.finding(Severity::critical, "could not be deleted");
+    REQUIRE(f != nullptr);
+    CHECK(f->detail.find(r.attributes.at("canary_blob")) != std::string::npos);
+  }
+}
+
+TEST_CASE("blob: anonymous access to a private container is refused") {
+  const auto r = run(params("present"));
+  INFO(describe(r));
+  CHECK(r.status() == Status::critical);
+  CHECK(r.attributes.at("auth") == "anonymous");
+  REQUIRE_FALSE(r.findings.empty());
+  CHECK(r.attributes.count("request_id") == 1);
+}
+
+TEST_CASE("blob: DNS failure and connection refused are transport findings") {
+  SECTION("a name under .invalid does not resolve") {
+    const auto r = run({{"target", "http://triage-missing.invalid/devstoreaccount1"},
+                        {"container", "present"},
+                        {"account_key", Azurite::kKey}});
+    INFO(describe(r));
+    CHECK(r.status() == Status::critical);
+    CHECK(r.finding(Severity::critical, "DNS resolution") != nullptr);
+  }
+  SECTION("a port nothing listens on refuses the connection") {
+    const auto port = triage::test::free_port();
+    const auto r =
+        run({{"target", "http://127.0.0.1:" + std::to_string(port) + "/devstoreaccount1"},
+             {"container", "present"},
+             {"account_key", Azurite::kKey}});
+    INFO(describe(r));
+    CHECK(r.status() == Status::critical);
+    CHECK(r.finding(Severity::critical, "Cannot connect") != nullptr);
+  }
+}
+
+TEST_CASE("blob: an endpoint that never answers ends at the check's deadline") {
+  triage::test::Blackhole hole;
+  const auto r = run({{"target", "http://127.0.0.1:" + std::to_string(hole.port()) + "/acct"},
+                      {"container", "present"},
+                      {"account_key", Azurite::kKey}},
+                     std::chrono::milliseconds(1000));
+  INFO(describe(r));
+  CHECK(r.status() == Status::critical);
+  CHECK(r.finding(Severity::critical, "did not answer in time") != nullptr);
+}
+
+TEST_CASE("blob: bearer tokens over HTTPS (Azurite --oauth basic)") {
+  using namespace std::chrono;
+  static Azurite tls(true);
+  const std::string ca = tls.certs().ca.string();
+  create_container("https://localhost:" + std::to_string(tls.port()), "bearer", ca);
+
+  SECTION("a valid token lists the container, with the test CA trusted") {
+    const std::string token = bearer_token(system_clock::now() + hours(1));
+    const auto r = run({{"target", tls.endpoint()},
+                        {"container", "bearer"},
+                        {"bearer_token", token},
+                        {"ca_file", ca}});
+    INFO(describe(r));
+    CHECK(r.status() == Status::ok);
+    CHECK(r.attributes.at("auth") == "bearer");
+    require_no_secret(r, token);
+  }
+  SECTION("an expired token is rejected and named as the bearer token") {
+    const std::string token = bearer_token(system_clock::now() - hours(1));
+    const auto r = run({{"target", tls.endpoint()},
+                        {"container", "bearer"},
+                        {"bearer_token", token},
+                        {"ca_file", ca}});
+    INFO(describe(r));
+    CHECK(r.status() == Status::critical);
+    CHECK(r.finding(Severity::critical, "bearer token") != nullptr);
+    require_no_secret(r, token);
+  }
+  SECTION("without the CA the certificate is not trusted: verification is on by default") {
+    const auto r = run({{"target", tls.endpoint()},
+                        {"container", "bearer"},
+                        {"bearer_token", bearer_token(system_clock::now() + hours(1))}});
+    INFO(describe(r));
+    CHECK(r.status() == Status::critical);
+    CHECK(r.finding(Severity::critical, "TLS certificate verification failed") != nullptr);
+  }
+}
+
+TEST_CASE("blob: bad params end unknown with a clear message that quotes no secret") {
+  const std::string target = "http://127.0.0.1:1/devstoreaccount1";
+  struct Case {
+    json p;
+    std::string message;
+  };
+  const std::vector<Case> cases{
+      {{{"target", target}}, "container"},
+      {{{"target", target}, {"container", "Bad_Name"}}, "container"},
+      {{{"target", target}, {"container", "present"}, {"account_key", "not*base64-SECRET"}},
+       "base64"},
+      {{{"target", target}, {"container", "present"}, {"sas_token", "sv=2021&se=x-SECRET"}}, "sig"},
+      {{{"target", target}, {"container", "present"}, {"bearer_token", "tok-SECRET"}}, "https"},
+      {{{"target", target}, {"container", "present"}, {"auth", "sas"}}, "sas_token"},
+      {{{"target", target},
+        {"container", "present"},
+        {"account_key", Azurite::kKey},
+        {"sas_token", "sig=x"}},
+       "auth"},
+      {{{"target", "http://127.0.0.1:1/a?sig=SECRET"}, {"container", "present"}}, "sas_token"},
+      {{{"target", target}, {"container", "present"}, {"insecure_skip_verify", true}}, "unknown"},
+      {{{"target", target}, {"container", "present"}, {"ca_file", "/nonexistent/ca.pem"}},
+       "ca_file"},
+  };
+  for (const auto& c : cases) {
+    const auto r = run(c.p);
+    INFO(c.p.dump() << "\n" << describe(r));
+    CHECK(r.status() == Status::unknown);
+    CHECK(r.error.find(c.message) != std::string::npos);
+    CHECK(r.error.find("SECRET") == std::string::npos);
+  }
+}
+
+TEST_CASE("blob: the params schema describes every param and marks the secrets") {
+  const auto schema = json::parse(BlobCheck::params_schema);
+  for (const auto& [name, prop] : schema.at("properties").items()) {
+    INFO(name);
+    CHECK_FALSE(prop.value("description", "").empty());
+  }
+  for (const char* secret : {"account_key", "sas_token", "bearer_token"}) {
+    INFO(secret);
+    const auto& prop = schema.at("properties").at(secret);
+    CHECK(prop.value("writeOnly", false));
+    CHECK(prop.value("x-triage-secret", false));
+  }
+  CHECK_FALSE(schema.at("properties").contains("insecure_skip_verify"));
+}
