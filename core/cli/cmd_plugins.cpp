@@ -12,9 +12,11 @@ namespace {
 
 constexpr const char* kHelp = R"(Usage: triage plugins [options]
 
-Lists the plugins found on the search path (--plugin-dir folders, then
-TRIAGE_PLUGIN_PATH, then <prefix>/lib/triage/plugins beside the triage
-binary), their ABI and version, their check types, and any file refused.
+Lists the plugins found on the search path, their ABI and version, their
+check types, and any file refused. Folders are searched in this order, the
+first plugin of a name winning: --plugin-dir folders, TRIAGE_PLUGIN_PATH,
+~/.local/lib/triage/plugins, /etc/triage/plugins.d, then
+<prefix>/lib/triage/plugins beside the triage binary.
 
 Examples:
   triage plugins

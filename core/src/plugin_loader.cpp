@@ -152,22 +152,41 @@ bool PluginRegistry::load_file(const std::filesystem::path& file) {
   return true;
 }
 
+std::vector<std::filesystem::path> plugin_search_path(const SearchPathInputs& in) {
+  std::vector<std::filesystem::path> dirs = in.cli_dirs;
+  std::string_view rest = in.env_path;
+  while (!rest.empty()) {
+    const auto colon = rest.find(':');
+    const auto part = rest.substr(0, colon);
+    if (!part.empty()) dirs.emplace_back(std::string(part));
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  // A relative HOME would make the folder depend on the working directory.
+  if (in.home.is_absolute()) dirs.push_back(in.home / ".local" / "lib" / "triage" / "plugins");
+  if (!in.system_dir.empty()) dirs.push_back(in.system_dir);
+  if (!in.executable.empty())
+    dirs.push_back(in.executable.parent_path().parent_path() / "lib" / "triage" / "plugins");
+  // A folder listed twice would only log "already loaded" for every plugin in it.
+  std::vector<std::filesystem::path> unique;
+  std::vector<std::filesystem::path> seen;
+  for (auto& d : dirs) {
+    auto normal = d.lexically_normal();
+    if (std::find(seen.begin(), seen.end(), normal) != seen.end()) continue;
+    seen.push_back(std::move(normal));
+    unique.push_back(std::move(d));
+  }
+  return unique;
+}
+
 std::vector<std::filesystem::path> plugin_search_path(
     const std::vector<std::filesystem::path>& cli_dirs) {
-  std::vector<std::filesystem::path> dirs = cli_dirs;
-  if (const char* env = std::getenv("TRIAGE_PLUGIN_PATH")) {
-    std::string_view rest = env;
-    while (!rest.empty()) {
-      const auto colon = rest.find(':');
-      const auto part = rest.substr(0, colon);
-      if (!part.empty()) dirs.emplace_back(std::string(part));
-      if (colon == std::string_view::npos) break;
-      rest.remove_prefix(colon + 1);
-    }
-  }
-  const std::filesystem::path exe = boost::dll::program_location().string();
-  dirs.push_back(exe.parent_path().parent_path() / "lib" / "triage" / "plugins");
-  return dirs;
+  SearchPathInputs in;
+  in.cli_dirs = cli_dirs;
+  if (const char* env = std::getenv("TRIAGE_PLUGIN_PATH")) in.env_path = env;
+  if (const char* home = std::getenv("HOME")) in.home = home;
+  in.executable = boost::dll::program_location().string();
+  return plugin_search_path(in);
 }
 
 void validate_plugins(const Config& config, const PluginRegistry& registry) {

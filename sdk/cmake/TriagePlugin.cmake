@@ -1,9 +1,23 @@
-# triage_add_plugin(<target> SOURCES...) — builds a Triage check plugin: a
-# shared library with hidden visibility (only the extern "C" entry point is
-# exported), no "lib" prefix, linked against the SDK.
+# triage_add_plugin(<target> [SOURCES] <source>...) — builds a Triage check
+# plugin: a shared library (MODULE) with hidden visibility, so only the
+# extern "C" entry point is exported, no "lib" prefix, linked against the SDK.
+#
+# Works in the Triage source tree and from the installed TriageSDK package
+# (find_package(TriageSDK 1 REQUIRED)) alike: both define TriageSDK::sdk.
+# Install the result with
+#   install(TARGETS <target> LIBRARY DESTINATION ${TRIAGE_PLUGIN_INSTALL_DIR})
 function(triage_add_plugin target)
-  add_library(${target} MODULE ${ARGN})
-  target_link_libraries(${target} PRIVATE triage::sdk)
+  set(sources ${ARGN})
+  list(REMOVE_ITEM sources SOURCES)
+  if(NOT sources)
+    message(FATAL_ERROR "triage_add_plugin(${target}): no source files given")
+  endif()
+  if(NOT TARGET TriageSDK::sdk)
+    message(FATAL_ERROR "triage_add_plugin(${target}): TriageSDK::sdk is not defined; "
+      "call find_package(TriageSDK 1 REQUIRED) first")
+  endif()
+  add_library(${target} MODULE ${sources})
+  target_link_libraries(${target} PRIVATE TriageSDK::sdk)
   set_target_properties(${target} PROPERTIES
     PREFIX ""
     C_VISIBILITY_PRESET hidden

@@ -81,9 +81,28 @@ class PluginRegistry {
   std::vector<LoadProblem> problems_;
 };
 
-// Plugin folders in search order: the --plugin-dir folders, then
-// TRIAGE_PLUGIN_PATH (':'-separated), then <prefix>/lib/triage/plugins
-// relative to the running executable (build tree and install prefix alike).
+// The default system-wide plugin folder, for plugins installed by the
+// administrator or by other packages.
+inline constexpr const char* kSystemPluginDir = "/etc/triage/plugins.d";
+
+// What the plugin search path is made of, apart from the process so that the
+// order can be tested.
+struct SearchPathInputs {
+  std::vector<std::filesystem::path> cli_dirs;  // --plugin-dir, in order
+  std::string env_path;                         // TRIAGE_PLUGIN_PATH, ':'-separated
+  std::filesystem::path home;                   // $HOME; no user folder unless absolute
+  std::filesystem::path system_dir = kSystemPluginDir;
+  std::filesystem::path executable;  // the running triage binary; none when empty
+};
+
+// Plugin folders in search order (the first plugin of a name wins): the
+// --plugin-dir folders, TRIAGE_PLUGIN_PATH, the user's
+// ~/.local/lib/triage/plugins, the system /etc/triage/plugins.d, then
+// <prefix>/lib/triage/plugins relative to the executable (build tree and
+// install prefix alike). More specific places override more general ones.
+std::vector<std::filesystem::path> plugin_search_path(const SearchPathInputs& inputs);
+
+// The search path of this process: cli_dirs, then its environment and binary.
 std::vector<std::filesystem::path> plugin_search_path(
     const std::vector<std::filesystem::path>& cli_dirs);
 
