@@ -162,7 +162,7 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   if (timeout)
     for (auto& c : checks) c.timeout = *timeout;
-  config.checks = checks;
+  config.checks = std::move(checks);
 
   core::RunOptions options;
   options.jobs = jobs > 0 ? jobs : config.defaults.jobs;

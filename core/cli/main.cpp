@@ -19,6 +19,7 @@ Commands:
   run       run checks and print a report (no --config: diagnose this machine)
   list      show the checks a run would execute
   plugins   show the plugins found and their check types
+  plugin    for plugin authors: new (scaffold a project), info, validate
 
 Options:
   -h, --help     show this help (or `triage <command> --help`)
@@ -28,6 +29,7 @@ Examples:
   triage run
   triage run -c examples/localhost.yaml -f json -o report.json
   triage plugins
+  triage plugin new my-check
 )";
 
 // `triage __plugin-host --fd N --file F --memory-limit-mb M [--allow-insecure-plugins]`:
@@ -78,12 +80,13 @@ int main(int argc, char** argv) {
     if (command == "run") return triage::cli::cmd_run(args);
     if (command == "list") return triage::cli::cmd_list(args);
     if (command == "plugins") return triage::cli::cmd_plugins(args);
+    if (command == "plugin") return triage::cli::cmd_plugin(args);
   } catch (const std::exception& e) {
     std::cerr << "triage " << command << ": internal error: " << e.what() << "\n";
     return triage::cli::kExitSoftware;
   }
   std::string hint;
-  if (auto near = triage::core::closest_match(command, {"run", "list", "plugins"}))
+  if (auto near = triage::core::closest_match(command, {"run", "list", "plugins", "plugin"}))
     hint = " (did you mean '" + *near + "'?)";
   std::cerr << "triage: unknown command '" << command << "'" << hint
             << "\nTry 'triage --help' for the commands.\n";

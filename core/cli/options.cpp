@@ -92,6 +92,26 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
   return vm;
 }
 
+std::optional<int> parse_one_arg(const OneArgCommand& cmd, const std::vector<std::string>& args,
+                                 const po::options_description& desc, std::string& arg,
+                                 const bool& help) {
+  po::options_description all;
+  all.add(desc).add_options()(cmd.arg_name.c_str(), po::value(&arg));
+  po::positional_options_description positional;
+  positional.add(cmd.arg_name.c_str(), 1);
+  try {
+    parse(args, all, &positional);
+  } catch (const po::error& e) {
+    return usage_error(cmd.command, e.what(), desc);
+  }
+  if (help) {
+    std::cout << cmd.help << desc << "\n";
+    return 0;
+  }
+  if (arg.empty()) return usage_error(cmd.command, cmd.missing, desc);
+  return std::nullopt;
+}
+
 int usage_error(const std::string& command, const std::string& what,
                 const po::options_description& desc) {
   std::string message = what;

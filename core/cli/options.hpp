@@ -4,7 +4,9 @@
 
 #include <boost/program_options.hpp>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "triage/core/plugin_loader.hpp"
@@ -35,6 +37,22 @@ void add_common_options(po::options_description& desc, Common& common);
 // po::error; the message is made friendly by usage_error().
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
                         const po::positional_options_description* positional = nullptr);
+
+// A command that takes its options and one positional argument (`triage
+// plugin info FILE`): what it needs to parse them and answer --help.
+struct OneArgCommand {
+  std::string command;    // "plugin info"
+  std::string_view help;  // printed before the options on --help
+  std::string arg_name;   // "file"
+  std::string missing;    // the usage error when the argument is absent
+};
+
+// Parses args against desc plus the positional argument into arg. Returns the
+// exit code to stop with (usage error printed, or --help shown: `help` is the
+// variable desc's --help is bound to), or nullopt to go on.
+std::optional<int> parse_one_arg(const OneArgCommand& cmd, const std::vector<std::string>& args,
+                                 const po::options_description& desc, std::string& arg,
+                                 const bool& help);
 
 // Prints "triage CMD: <what>" with a "did you mean" for unknown options and
 // the way to get help; returns kExitUsage.

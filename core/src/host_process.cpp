@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "triage/core/frame.hpp"
@@ -199,15 +200,30 @@ std::string HostProcess::exit_description() const {
 bool HostProcess::send(std::uint8_t type, const nlohmann::json& payload) {
   std::string frame;
   encode_frame(type, payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), frame);
-  std::lock_guard lock(write_mutex_);
-  std::size_t off = 0;
-  while (off < frame.size()) {
-    const ssize_t n = ::send(fd_, frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<std::size_t>(n);
+  // Frames sent while another thread is writing are queued and written by
+  // that thread in one go: checks submitted together cost one syscall. A
+  // queued frame's failure is not seen by its sender; nor need it be, the
+  // monitor settles every check of a host that stopped reading.
+  std::unique_lock lock(write_mutex_);
+  write_queue_ += frame;
+  if (writing_) return true;
+  writing_ = true;
+  bool ok = true;
+  while (!write_queue_.empty()) {
+    std::string batch;
+    batch.swap(write_queue_);
+    lock.unlock();
+    std::size_t off = 0;
+    while (ok && off < batch.size()) {
+      const ssize_t n = ::send(fd_, batch.data() + off, batch.size() - off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) ok = false;
+      off += static_cast<std::size_t>(std::max<ssize_t>(n, 0));
+    }
+    lock.lock();
   }
-  return true;
+  writing_ = false;
+  return ok;
 }
 
 std::shared_ptr<HostProcess::Pending> HostProcess::submit(const std::string& label,

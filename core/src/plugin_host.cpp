@@ -1,5 +1,6 @@
 // The plugin-host process: loads one plugin and runs its checks for the core,
-// each on its own thread, answering over the socket the core gave it.
+// each on a thread of its own while it runs, answering over the socket the
+// core gave it.
 #include <fcntl.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
@@ -7,7 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <csignal>
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -25,23 +29,41 @@ class Channel {
  public:
   explicit Channel(int fd) : fd_(fd) {}
   // Thread safe. A failed write means the core is gone: leave at once.
+  // Frames sent while another thread is writing are queued and written by
+  // that thread in one go: many checks ending together cost one syscall.
   void send(std::uint8_t type, const nlohmann::json& payload) {
     std::string frame;
     encode_frame(type, payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                  frame);
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    queued_ += frame;
+    if (writing_) return;
+    writing_ = true;
+    while (!queued_.empty()) {
+      std::string batch;
+      batch.swap(queued_);
+      lock.unlock();
+      write_all(batch);
+      lock.lock();
+    }
+    writing_ = false;
+  }
+
+ private:
+  void write_all(std::string_view bytes) {
     std::size_t off = 0;
-    while (off < frame.size()) {
-      const ssize_t n = ::send(fd_, frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
+    while (off < bytes.size()) {
+      const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) _exit(0);
       off += static_cast<std::size_t>(n);
     }
   }
 
- private:
   int fd_;
   std::mutex mutex_;
+  std::string queued_;  // frames waiting for the writing thread
+  bool writing_ = false;
 };
 
 // Forwards the host's log lines (the plugin's, through the host API) to the
@@ -62,8 +84,41 @@ class ChannelSink : public spdlog::sinks::base_sink<std::mutex> {
   Channel& channel_;
 };
 
-struct Running {
-  std::shared_ptr<Attempt> attempt;
+// Runs each job at once on a thread of its own, reusing idle threads: a new
+// thread starts only when none is idle, so a check never queues behind
+// another (a hung one keeps its thread) and a steady stream of short checks
+// costs no thread creation each. Threads end with the process (_exit).
+class Workers {
+ public:
+  void post(std::function<void()> job) {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(job));
+    if (idle_ >= jobs_.size())
+      ready_.notify_one();
+    else
+      std::thread([this] { loop(); }).detach();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      ++idle_;
+      ready_.wait(lock, [&] { return !jobs_.empty(); });
+      --idle_;
+      auto job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      job = nullptr;  // release what it captured before waiting again
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> jobs_;
+  std::size_t idle_ = 0;  // threads waiting for a job
 };
 
 }  // namespace
@@ -99,6 +154,8 @@ int plugin_host_main(int fd, const std::filesystem::path& file, int memory_limit
   for (const auto& t : plugin.types)
     if ((t.flags & TRIAGE_CHECK_THREAD_SAFE) == 0) serial[t.name] = std::make_unique<std::mutex>();
 
+  // Never destroyed: its detached threads use it until the process _exits.
+  auto& workers = *new Workers();
   FrameDecoder decoder;
   char buf[65536];
   for (;;) {
@@ -127,23 +184,23 @@ int plugin_host_main(int fd, const std::filesystem::path& file, int memory_limit
         running[id] = attempt;
       }
       std::mutex* serial_lock = serial.count(type_name) ? serial[type_name].get() : nullptr;
-      std::thread([&, id, type, attempt, serial_lock,
-                   params = msg.at("params").get<std::string>()] {
-        triage_rc rc = TRIAGE_RC_ERROR;
-        if (type == nullptr) {
-          attempt->set_error("plugin " + plugin.name + " has no such check type");
-        } else {
-          std::unique_lock<std::mutex> one_at_a_time;
-          if (serial_lock != nullptr) one_at_a_time = std::unique_lock(*serial_lock);
-          rc = type->run(host_api(), to_handle(*attempt), params.data(), params.size(),
-                         type->user_data);
-        }
-        channel.send(
-            protocol::kDone,
-            {{"id", id}, {"rc", rc}, {"outcome", protocol::outcome_to_json(attempt->take())}});
-        std::lock_guard lock(mutex);
-        running.erase(id);
-      }).detach();
+      workers.post(
+          [&, id, type, attempt, serial_lock, params = msg.at("params").get<std::string>()] {
+            triage_rc rc = TRIAGE_RC_ERROR;
+            if (type == nullptr) {
+              attempt->set_error("plugin " + plugin.name + " has no such check type");
+            } else {
+              std::unique_lock<std::mutex> one_at_a_time;
+              if (serial_lock != nullptr) one_at_a_time = std::unique_lock(*serial_lock);
+              rc = type->run(host_api(), to_handle(*attempt), params.data(), params.size(),
+                             type->user_data);
+            }
+            channel.send(
+                protocol::kDone,
+                {{"id", id}, {"rc", rc}, {"outcome", protocol::outcome_to_json(attempt->take())}});
+            std::lock_guard lock(mutex);
+            running.erase(id);
+          });
     }
   }
 }

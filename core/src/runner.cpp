@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "triage/core/duration.hpp"
@@ -24,7 +25,22 @@ triage_rc InProcessExecutor::execute(const CheckSpec& spec, Attempt& attempt) {
     return TRIAGE_RC_ERROR;
   }
   const std::string params = spec.params.dump();
+  if ((type->flags & TRIAGE_CHECK_THREAD_SAFE) != 0)
+    return type->run(host_api(), to_handle(attempt), params.data(), params.size(), type->user_data);
+  std::unique_lock lock(serial_lock(type), std::defer_lock);
+  if (!lock.try_lock_until(attempt.deadline())) {
+    attempt.set_error("timed out waiting for another call of " + spec.plugin + "." + spec.type +
+                      " (a check type not declared thread-safe runs one call at a time)");
+    return TRIAGE_RC_ERROR;
+  }
   return type->run(host_api(), to_handle(attempt), params.data(), params.size(), type->user_data);
+}
+
+std::timed_mutex& InProcessExecutor::serial_lock(const CheckType* type) {
+  const std::lock_guard guard(serial_mutex_);
+  auto& lock = serial_[type];
+  if (!lock) lock = std::make_unique<std::timed_mutex>();
+  return *lock;
 }
 
 namespace {
@@ -113,26 +129,25 @@ class Coordinator {
     for (std::size_t i = 0; i < checks_.size(); ++i)
       if (slots_[i].pending_deps == 0) ready_.push_back(i);
     std::unique_lock lock(shared_->mutex);
-    const std::size_t workers =
+    workers_ =
         std::min<std::size_t>(static_cast<std::size_t>(std::max(1, options_.jobs)), checks_.size());
-    for (std::size_t i = 0; i < workers; ++i) start_worker();
+    for (std::size_t i = 0; i < workers_; ++i) start_worker();
 
     while (done_ < checks_.size()) {
       if (!cancelling_ && options_.cancel != nullptr && options_.cancel->load())
         cancel_all("run cancelled");
       if (!cancelling_ && options_.deadline && Clock::now() >= *options_.deadline)
         cancel_all("run deadline");
-      dispatch();
       collect(lock);
       expire();
       release_retries();
+      dispatch();
       if (done_ >= checks_.size()) break;
       if (shared_->completions.empty()) {
         // Wake for the next deadline or retry, or at least every 100 ms to
         // notice a run cancellation flag set from a signal handler.
         auto wake = Clock::now() + std::chrono::milliseconds(100);
-        for (const auto& s : slots_)
-          if (s.running) wake = std::min(wake, s.hard_deadline);
+        if (!in_flight_.empty()) wake = std::min(wake, in_flight_.begin()->first);
         if (!retries_.empty()) wake = std::min(wake, retries_.begin()->first);
         if (options_.deadline && !cancelling_) wake = std::min(wake, *options_.deadline);
         shared_->coordinator.wait_until(lock, wake);
@@ -157,8 +172,11 @@ class Coordinator {
     threads_.emplace_back(worker_loop, shared_, threads_.size(), &checks_, &executor_);
   }
 
+  // Launches ready checks while a worker is free for them: an attempt's
+  // deadline starts when it is launched, so a check must not wait in the
+  // queue behind slow ones while its time runs out.
   void dispatch() {
-    while (!ready_.empty()) {
+    while (!ready_.empty() && (cancelling_ || in_flight_.size() < workers_)) {
       const std::size_t i = ready_.front();
       ready_.pop_front();
       if (slots_[i].done) continue;
@@ -180,6 +198,7 @@ class Coordinator {
     const auto deadline = now + checks_[i].timeout;
     slot.running = std::make_shared<Attempt>(checks_[i].id, deadline, options_.limits);
     slot.hard_deadline = deadline + options_.grace;
+    in_flight_.emplace(slot.hard_deadline, i);
     ++outcome_.results[i].attempts;
     shared_->queue.push_back({i, slot.running});
     shared_->work_ready.notify_one();
@@ -192,6 +211,7 @@ class Coordinator {
       shared_->completions.pop_front();
       auto& slot = slots_[c.index];
       if (slot.done || slot.running != c.attempt) continue;  // abandoned earlier
+      in_flight_.erase({slot.hard_deadline, c.index});
       slot.running.reset();
       auto& result = outcome_.results[c.index];
       evaluate(checks_[c.index], c.attempt->take(), c.rc, result);
@@ -203,9 +223,10 @@ class Coordinator {
   // and a new worker replaces the one still stuck in the plugin.
   void expire() {
     const auto now = Clock::now();
-    for (std::size_t i = 0; i < slots_.size(); ++i) {
+    while (!in_flight_.empty() && in_flight_.begin()->first <= now) {
+      const std::size_t i = in_flight_.begin()->second;
+      in_flight_.erase(in_flight_.begin());
       auto& slot = slots_[i];
-      if (!slot.running || now < slot.hard_deadline) continue;
       slot.running->cancel();
       (void)slot.running->take();
       slot.running.reset();
@@ -234,7 +255,8 @@ class Coordinator {
         finish(i);
         continue;
       }
-      launch(i);
+      // Due now: ahead of checks that have not started yet.
+      ready_.push_front(i);
     }
   }
 
@@ -288,16 +310,20 @@ class Coordinator {
     std::deque<Task> queued;
     queued.swap(shared_->queue);
     for (auto& task : queued) {
+      in_flight_.erase({slots_[task.index].hard_deadline, task.index});
       slots_[task.index].running.reset();
       --outcome_.results[task.index].attempts;
       skip(task.index, cancel_reason_);
     }
     const auto limit = Clock::now() + options_.grace;
-    for (auto& slot : slots_)
-      if (slot.running) {
-        slot.running->cancel();
-        slot.hard_deadline = std::min(slot.hard_deadline, limit);
-      }
+    std::set<std::pair<Clock::time_point, std::size_t>> cut;
+    for (const auto& [hard_deadline, i] : in_flight_) {
+      auto& slot = slots_[i];
+      slot.running->cancel();
+      slot.hard_deadline = std::min(hard_deadline, limit);
+      cut.emplace(slot.hard_deadline, i);
+    }
+    in_flight_.swap(cut);
   }
 
   const std::vector<CheckSpec>& checks_;
@@ -307,7 +333,12 @@ class Coordinator {
   std::vector<Slot> slots_;
   std::deque<std::size_t> ready_;
   std::multimap<Clock::time_point, std::size_t> retries_;
+  // The checks with an attempt in flight, by hard deadline: the coordinator
+  // wakes for the first and expires from the front, never scanning every
+  // slot (that made a run of N checks cost O(N^2)).
+  std::set<std::pair<Clock::time_point, std::size_t>> in_flight_;
   std::vector<std::thread> threads_;
+  std::size_t workers_ = 0;  // the job limit: attempts in flight at most
   RunOutcome outcome_;
   std::size_t done_ = 0;
   bool cancelling_ = false;

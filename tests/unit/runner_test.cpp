@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "triage/core/runner.hpp"
 
@@ -261,4 +262,62 @@ TEST_CASE("the run deadline cancels what runs and skips what has not started",
   CHECK(by_id(out, checks, "slow").summary == "stopped by the run deadline");
   CHECK(by_id(out, checks, "later").status == Status::skipped);
   CHECK(by_id(out, checks, "later").skipped_because == "run deadline");
+}
+
+TEST_CASE("a check's deadline starts when a job slot is free, not while it waits for one",
+          "[runner][deadline]") {
+  // With one job slot, `waits` cannot start before `long` ends. `long` ends
+  // after `waits`'s whole timeout would have passed had that been counted
+  // from the start of the run.
+  const auto checks = checks_from(R"(checks:
+  - {id: long, plugin: p, type: t, timeout: 300ms}
+  - {id: waits, plugin: p, type: t, timeout: 100ms}
+)");
+  std::mutex m;
+  std::chrono::steady_clock::time_point long_ended, waits_deadline;
+  FnExecutor ex;
+  ex.behaviours["long"] = [&](Attempt& a) {
+    while (std::chrono::steady_clock::now() < a.deadline() - 50ms) std::this_thread::yield();
+    std::lock_guard lock(m);
+    long_ended = std::chrono::steady_clock::now();
+    a.set_status(TRIAGE_STATUS_OK, "done in time");
+    return TRIAGE_RC_OK;
+  };
+  ex.behaviours["waits"] = [&](Attempt& a) {
+    std::lock_guard lock(m);
+    waits_deadline = a.deadline();
+    a.set_status(TRIAGE_STATUS_OK, "ran");
+    return TRIAGE_RC_OK;
+  };
+  auto options = fast();
+  options.jobs = 1;
+  options.grace = 10ms;
+  const auto out = run_checks(checks, ex, options);
+  CHECK(by_id(out, checks, "long").status == Status::ok);
+  REQUIRE(by_id(out, checks, "waits").status == Status::ok);
+  CHECK(waits_deadline > long_ended);
+}
+
+TEST_CASE("many more checks than job slots all run, each once", "[runner]") {
+  std::string yaml = "checks:\n  - id: many\n    plugin: p\n    type: t\n    targets: [";
+  for (int i = 0; i < 5000; ++i) yaml += (i ? ",t" : "t") + std::to_string(i);
+  yaml += "]\n";
+  const auto checks = checks_from(yaml);
+  std::atomic<int> runs{0};
+  FnExecutor ex;
+  ex.fallback = [&](Attempt& a) {
+    ++runs;
+    a.set_status(TRIAGE_STATUS_OK, "fine");
+    return TRIAGE_RC_OK;
+  };
+  auto options = fast();
+  options.jobs = 7;
+  const auto out = run_checks(checks, ex, options);
+  REQUIRE(out.results.size() == 5000);
+  CHECK(runs.load() == 5000);
+  for (const auto& r : out.results) {
+    CHECK(r.status == Status::ok);
+    CHECK(r.attempts == 1);
+  }
+  CHECK_FALSE(out.partial);
 }

@@ -88,7 +88,9 @@ class HostProcess {
   Plugin plugin_;
   pid_t pid_ = -1;
   int fd_ = -1;
-  std::mutex write_mutex_;
+  std::mutex write_mutex_;   // write_queue_, writing_
+  std::string write_queue_;  // frames for the thread writing now
+  bool writing_ = false;
   std::mutex mutex_;  // pending_, exit_status_
   std::map<std::uint64_t, std::shared_ptr<Pending>> pending_;
   std::map<const Pending*, std::uint64_t> ids_;

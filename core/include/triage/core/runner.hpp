@@ -8,6 +8,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -24,14 +27,20 @@ class Executor {
   virtual triage_rc execute(const CheckSpec& spec, Attempt& attempt) = 0;
 };
 
-// Calls the plugin's run() directly in this process.
+// Calls the plugin's run() directly in this process. Check types that do not
+// declare TRIAGE_CHECK_THREAD_SAFE run one call at a time (the ABI contract),
+// as they do in a plugin host.
 class InProcessExecutor : public Executor {
  public:
   explicit InProcessExecutor(const PluginRegistry& registry) : registry_(registry) {}
   triage_rc execute(const CheckSpec& spec, Attempt& attempt) override;
 
  private:
+  std::timed_mutex& serial_lock(const CheckType* type);
+
   const PluginRegistry& registry_;
+  std::mutex serial_mutex_;
+  std::map<const CheckType*, std::unique_ptr<std::timed_mutex>> serial_;
 };
 
 struct RunOptions {
