@@ -27,20 +27,36 @@ triage_rc InProcessExecutor::execute(const CheckSpec& spec, Attempt& attempt) {
   const std::string params = spec.params.dump();
   if ((type->flags & TRIAGE_CHECK_THREAD_SAFE) != 0)
     return type->run(host_api(), to_handle(attempt), params.data(), params.size(), type->user_data);
-  std::unique_lock lock(serial_lock(type), std::defer_lock);
-  if (!lock.try_lock_until(attempt.deadline())) {
-    attempt.set_error("timed out waiting for another call of " + spec.plugin + "." + spec.type +
-                      " (a check type not declared thread-safe runs one call at a time)");
-    return TRIAGE_RC_ERROR;
+  const std::shared_ptr<Serial> held = serial_of(type);
+  Serial& serial = *held;
+  {
+    std::unique_lock lock(serial.mutex);
+    if (!serial.freed.wait_until(lock, attempt.deadline(), [&] { return !serial.busy; })) {
+      attempt.set_error("timed out waiting for another call of " + spec.plugin + "." + spec.type +
+                        " (a check type not declared thread-safe runs one call at a time)");
+      return TRIAGE_RC_ERROR;
+    }
+    serial.busy = true;
   }
+  struct Release {
+    std::shared_ptr<Serial> held;
+    Serial& s;
+    ~Release() {
+      {
+        const std::lock_guard lock(s.mutex);
+        s.busy = false;
+      }
+      s.freed.notify_one();
+    }
+  } release{held, serial};
   return type->run(host_api(), to_handle(attempt), params.data(), params.size(), type->user_data);
 }
 
-std::timed_mutex& InProcessExecutor::serial_lock(const CheckType* type) {
+std::shared_ptr<InProcessExecutor::Serial> InProcessExecutor::serial_of(const CheckType* type) {
   const std::lock_guard guard(serial_mutex_);
-  auto& lock = serial_[type];
-  if (!lock) lock = std::make_unique<std::timed_mutex>();
-  return *lock;
+  auto& serial = serial_[type];
+  if (!serial) serial = std::make_shared<Serial>();
+  return serial;
 }
 
 namespace {

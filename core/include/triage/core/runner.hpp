@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,11 +37,22 @@ class InProcessExecutor : public Executor {
   triage_rc execute(const CheckSpec& spec, Attempt& attempt) override;
 
  private:
-  std::timed_mutex& serial_lock(const CheckType* type);
+  // One at a time for one check type. A flag under a condition variable
+  // rather than std::timed_mutex: its try_lock_until(steady_clock) maps to
+  // pthread_mutex_clocklock, which ThreadSanitizer (GCC 12) does not see.
+  struct Serial {
+    std::mutex mutex;
+    std::condition_variable freed;
+    bool busy = false;
+  };
+
+  // Shared: a check abandoned past its deadline may still be inside run()
+  // when the executor is gone, and releases its Serial then.
+  std::shared_ptr<Serial> serial_of(const CheckType* type);
 
   const PluginRegistry& registry_;
   std::mutex serial_mutex_;
-  std::map<const CheckType*, std::unique_ptr<std::timed_mutex>> serial_;
+  std::map<const CheckType*, std::shared_ptr<Serial>> serial_;
 };
 
 struct RunOptions {
