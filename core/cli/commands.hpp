@@ -10,6 +10,8 @@ namespace triage::cli {
 inline constexpr int kExitCantCreate = 73;  // EX_CANTCREAT: `plugin new` cannot write
 
 int cmd_run(const std::vector<std::string>& args);
+int cmd_check(const std::vector<std::string>& args);
+int cmd_report(const std::vector<std::string>& args);
 int cmd_list(const std::vector<std::string>& args);
 int cmd_plugins(const std::vector<std::string>& args);
 

@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "output.hpp"
 #include "triage/core/config.hpp"
 #include "triage/core/plugin_host.hpp"
 
@@ -16,7 +17,9 @@ Triage diagnoses systems with check plugins and reports what is broken, the
 evidence, and what to do about it.
 
 Commands:
-  run       run checks and print a report (no --config: diagnose this machine)
+  run       run checks and print a report (no config: diagnose this machine)
+  check     run one check without a config: triage check PLUGIN.TYPE TARGET
+  report    render a saved JSON report again, in any view
   list      show the checks a run would execute
   plugins   show the plugins found and their check types
   plugin    for plugin authors: new (scaffold a project), info, validate
@@ -27,7 +30,9 @@ Options:
 
 Examples:
   triage run
-  triage run -c examples/localhost.yaml -f json -o report.json
+  triage run -c examples/localhost.yaml -o report.json -o report.xml
+  triage check network.tcp 127.0.0.1:22
+  triage report report.json -f nagios
   triage plugins
   triage plugin new my-check
 )";
@@ -76,17 +81,32 @@ int main(int argc, char** argv) {
   if (args[0] == "__plugin-host") return plugin_host(args);
   const std::string command = args[0];
   args.erase(args.begin());
+  // A monitoring system reading -f nagios gets one line and 0..3, always.
+  const bool nagios = triage::cli::wants_nagios(args);
   try {
-    if (command == "run") return triage::cli::cmd_run(args);
+    if (command == "run")
+      return nagios ? triage::cli::with_nagios_fallback(args, triage::cli::cmd_run)
+                    : triage::cli::cmd_run(args);
+    if (command == "check")
+      return nagios ? triage::cli::with_nagios_fallback(args, triage::cli::cmd_check)
+                    : triage::cli::cmd_check(args);
+    if (command == "report")
+      return nagios ? triage::cli::with_nagios_fallback(args, triage::cli::cmd_report)
+                    : triage::cli::cmd_report(args);
     if (command == "list") return triage::cli::cmd_list(args);
     if (command == "plugins") return triage::cli::cmd_plugins(args);
     if (command == "plugin") return triage::cli::cmd_plugin(args);
   } catch (const std::exception& e) {
     std::cerr << "triage " << command << ": internal error: " << e.what() << "\n";
+    if (nagios && (command == "run" || command == "check" || command == "report")) {
+      std::cout << triage::core::nagios_unknown_line(std::string("internal error: ") + e.what());
+      return 3;
+    }
     return triage::cli::kExitSoftware;
   }
   std::string hint;
-  if (auto near = triage::core::closest_match(command, {"run", "list", "plugins", "plugin"}))
+  if (auto near = triage::core::closest_match(
+          command, {"run", "check", "report", "list", "plugins", "plugin"}))
     hint = " (did you mean '" + *near + "'?)";
   std::cerr << "triage: unknown command '" << command << "'" << hint
             << "\nTry 'triage --help' for the commands.\n";

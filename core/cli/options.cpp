@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "triage/core/report.hpp"
+#include "triage/core/text_format.hpp"
 
 namespace triage::cli {
 
@@ -36,7 +37,10 @@ class JsonLineSink : public spdlog::sinks::base_sink<std::mutex> {
 // in once the config is read.
 class RedactingSink : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  explicit RedactingSink(std::shared_ptr<spdlog::sinks::sink> inner) : inner_(std::move(inner)) {}
+  // escape: make control characters visible (text lines; JSON lines escape
+  // them already).
+  explicit RedactingSink(std::shared_ptr<spdlog::sinks::sink> inner, bool escape = true)
+      : inner_(std::move(inner)), escape_(escape) {}
   void set_secrets(const core::Secrets& secrets) {
     std::lock_guard lock(mutex_);
     secrets_ = secrets;
@@ -44,9 +48,9 @@ class RedactingSink : public spdlog::sinks::base_sink<std::mutex> {
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    if (secrets_.empty()) return inner_->log(msg);
-    const std::string text =
-        secrets_.redact(std::string_view(msg.payload.data(), msg.payload.size()));
+    // A log line is one line: a plugin's message cannot forge another one.
+    std::string text = secrets_.redact(std::string_view(msg.payload.data(), msg.payload.size()));
+    if (escape_) text = core::escape_control(text);
     spdlog::details::log_msg redacted = msg;
     redacted.payload = spdlog::string_view_t(text.data(), text.size());
     inner_->log(redacted);
@@ -59,6 +63,7 @@ class RedactingSink : public spdlog::sinks::base_sink<std::mutex> {
 
  private:
   std::shared_ptr<spdlog::sinks::sink> inner_;
+  bool escape_;
   core::Secrets secrets_;
 };
 
@@ -71,6 +76,10 @@ void add_common_options(po::options_description& desc, Common& common) {
       "load plugin files even when users other than root or you could have modified them "
       "(group/world-writable, or owned by someone else)")(
       "verbose,v", po::bool_switch(&common.verbose), "log debug detail to stderr")(
+      "quiet,q", po::bool_switch(&common.quiet),
+      "print only the report: no log lines below error on stderr")(
+      "color", po::value(&common.color)->default_value("auto")->value_name("WHEN"),
+      "colour on a terminal: auto (a terminal, NO_COLOR unset), always or never")(
       "log-format", po::value(&common.log_format)->default_value("text")->value_name("FORMAT"),
       "stderr log lines as 'text' or 'json'")("help,h", po::bool_switch(&common.help),
                                               "show this help");
@@ -131,16 +140,35 @@ int usage_error(const std::string& command, const std::string& what,
   return kExitUsage;
 }
 
+std::optional<int> check_common(const std::string& command, const Common& common,
+                                const po::options_description& desc) {
+  if (common.log_format != "text" && common.log_format != "json")
+    return usage_error(
+        command, "--log-format must be 'text' or 'json', not '" + common.log_format + "'", desc);
+  if (common.color != "auto" && common.color != "always" && common.color != "never")
+    return usage_error(
+        command, "--color must be 'auto', 'always' or 'never', not '" + common.color + "'", desc);
+  if (common.quiet && common.verbose)
+    return usage_error(command, "--quiet and --verbose contradict each other", desc);
+  return std::nullopt;
+}
+
 void setup_logging(const Common& common) {
   std::shared_ptr<spdlog::sinks::sink> sink;
-  if (common.log_format == "json")
+  if (common.log_format == "json") {
     sink = std::make_shared<JsonLineSink>();
-  else
-    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  auto logger =
-      std::make_shared<spdlog::logger>("triage", std::make_shared<RedactingSink>(std::move(sink)));
+  } else {
+    auto colour = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    colour->set_color_mode(wants_color(common.color, STDERR_FILENO) ? spdlog::color_mode::always
+                                                                    : spdlog::color_mode::never);
+    sink = colour;
+  }
+  auto logger = std::make_shared<spdlog::logger>(
+      "triage", std::make_shared<RedactingSink>(std::move(sink), common.log_format != "json"));
   if (common.log_format != "json") logger->set_pattern("%^triage: %l:%$ %v");
-  logger->set_level(common.verbose ? spdlog::level::debug : spdlog::level::warn);
+  logger->set_level(common.verbose ? spdlog::level::debug
+                    : common.quiet ? spdlog::level::err
+                                   : spdlog::level::warn);
   spdlog::set_default_logger(logger);
 }
 
@@ -191,10 +219,20 @@ core::Config load_config_or_default(const std::string& path) {
   return config;
 }
 
-bool stdout_wants_color() {
+std::string discover_config(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("TRIAGE_CONFIG"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  if (std::filesystem::exists(kSystemConfig, ec)) return kSystemConfig;
+  return {};
+}
+
+bool wants_color(const std::string& mode, int fd) {
+  if (mode == "always") return true;
+  if (mode == "never") return false;
   const char* no_color = std::getenv("NO_COLOR");
   const char* term = std::getenv("TERM");
-  return isatty(STDOUT_FILENO) != 0 && (no_color == nullptr || *no_color == '\0') &&
+  return isatty(fd) != 0 && (no_color == nullptr || *no_color == '\0') &&
          !(term != nullptr && std::string(term) == "dumb");
 }
 

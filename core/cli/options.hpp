@@ -18,6 +18,10 @@ inline constexpr int kExitUsage = 64;     // EX_USAGE
 inline constexpr int kExitSoftware = 70;  // EX_SOFTWARE
 inline constexpr int kExitConfig = 78;    // EX_CONFIG
 
+// The system-wide config `triage run` reads when neither --config nor
+// TRIAGE_CONFIG names one.
+inline constexpr const char* kSystemConfig = "/etc/triage/triage.yaml";
+
 // Options common to every command.
 struct Common {
   std::vector<std::string> plugin_dirs;
@@ -25,12 +29,14 @@ struct Common {
   std::string log_format = "text";
   bool allow_insecure_plugins = false;
   bool help = false;
+  std::string color = "auto";  // --color: auto, always or never
+  bool quiet = false;          // -q: no log lines below error
 };
 
 namespace po = boost::program_options;
 
-// Adds --plugin-dir, --allow-insecure-plugins, -v/--verbose, --log-format
-// and --help to desc.
+// Adds --plugin-dir, --allow-insecure-plugins, -v/--verbose, -q/--quiet,
+// --log-format, --color and --help to desc.
 void add_common_options(po::options_description& desc, Common& common);
 
 // Parses args against desc (positionals allowed only when given). Throws
@@ -59,8 +65,15 @@ std::optional<int> parse_one_arg(const OneArgCommand& cmd, const std::vector<std
 int usage_error(const std::string& command, const std::string& what,
                 const po::options_description& desc);
 
-// Sets up spdlog on stderr: warnings by default, debug with -v; text or JSON
-// lines. Every line goes through a redacting sink (see set_log_secrets).
+// Checks --log-format and --color; returns the usage error to stop with.
+std::optional<int> check_common(const std::string& command, const Common& common,
+                                const po::options_description& desc);
+
+// Sets up spdlog on stderr: warnings by default, debug with -v, errors only
+// with -q; text or JSON lines; colour only when --color says so (auto: stderr
+// is a terminal, NO_COLOR unset, TERM not dumb). Every line goes through a
+// sink that escapes control characters and redacts secrets (see
+// set_log_secrets).
 void setup_logging(const Common& common);
 
 // From now on, log lines show "***" for each of these secrets (replacing the
@@ -79,11 +92,17 @@ void protect_secrets(core::Config& config, const core::PluginRegistry& registry)
 // could have modified (see core/plugin_security.hpp).
 void load_plugins(core::PluginRegistry& registry, const Common& common);
 
+// The config a command reads: --config as given ("-": standard input), else
+// $TRIAGE_CONFIG, else /etc/triage/triage.yaml when it exists, else "" (the
+// built-in default).
+std::string discover_config(const std::string& flag);
+
 // Reads --config, or the built-in default when it is empty, and redacts the
 // secrets its references substituted from the log (set_log_secrets).
 core::Config load_config_or_default(const std::string& path);
 
-// True when ANSI colour should be used on stdout (a TTY, NO_COLOR unset, TERM not dumb).
-bool stdout_wants_color();
+// True when ANSI colour should be used on fd under --color `mode`: always;
+// never; auto: a TTY, NO_COLOR unset or empty, TERM not dumb.
+bool wants_color(const std::string& mode, int fd);
 
 }  // namespace triage::cli

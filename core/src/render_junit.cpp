@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "triage/core/report.hpp"
+#include "triage/core/text_format.hpp"
 
 namespace triage::core {
 
@@ -40,9 +41,7 @@ std::string xml(const std::string& s) {
 }
 
 std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
+  return plain_number(v);
 }
 
 std::string seconds(double ms) {
@@ -74,9 +73,13 @@ std::string render_junit(const nlohmann::ordered_json& report) {
               ": " + f.at("detail").get<std::string>() +
               "\n  remediation: " + f.at("remediation").get<std::string>() + "\n";
     for (const auto& m : c.at("metrics"))
-      if (m.at("status") != "ok")
+      if (m.at("status") != "ok") {
         body += m.at("name").get<std::string>() + " = " + number(m.at("value").get<double>()) +
                 " (" + m.at("status").get<std::string>() + ")\n";
+        const auto fix = m.find("remediation");
+        if (fix != m.end() && fix->is_string() && !fix->get<std::string>().empty())
+          body += "  remediation: " + fix->get<std::string>() + "\n";
+      }
     if (status == "skipped") {
       ++skipped;
       cases += "      <skipped message=\"" + xml(summary) + "\"/>\n";
@@ -92,12 +95,15 @@ std::string render_junit(const nlohmann::ordered_json& report) {
     cases += "    </testcase>\n";
   }
   const auto& run = report.at("run");
-  const std::string attrs =
+  // junit-10.xsd (Jenkins xunit): `skipped` is an attribute of <testsuite>
+  // only; <testsuites> takes name, time, tests, failures and errors.
+  const std::string totals =
       "name=\"triage\" tests=\"" + std::to_string(report.at("checks").size()) + "\" failures=\"" +
-      std::to_string(failures) + "\" errors=\"" + std::to_string(errors) + "\" skipped=\"" +
-      std::to_string(skipped) + "\" time=\"" + seconds(run.at("duration_ms").get<double>()) + "\"";
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites " + attrs + ">\n  <testsuite " +
-         attrs + " hostname=\"" + xml(run.at("host").get<std::string>()) + "\" timestamp=\"" +
+      std::to_string(failures) + "\" errors=\"" + std::to_string(errors) + "\"";
+  const std::string time = " time=\"" + seconds(run.at("duration_ms").get<double>()) + "\"";
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites " + totals + time +
+         ">\n  <testsuite " + totals + " skipped=\"" + std::to_string(skipped) + "\"" + time +
+         " hostname=\"" + xml(run.at("host").get<std::string>()) + "\" timestamp=\"" +
          xml(run.at("started_at").get<std::string>()) + "\">\n" + cases +
          "  </testsuite>\n</testsuites>\n";
 }

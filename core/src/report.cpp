@@ -27,7 +27,8 @@ nlohmann::ordered_json check_json(const CheckSpec& spec, const CheckResult& r) {
                        {"unit", m.unit},
                        {"warning", range_json(m.warning)},
                        {"critical", range_json(m.critical)},
-                       {"status", to_string(m.status)}});
+                       {"status", to_string(m.status)},
+                       {"remediation", text_or_null(m.remediation)}});
   nlohmann::ordered_json findings = nlohmann::ordered_json::array();
   for (const auto& f : r.findings)
     findings.push_back({{"severity", to_string(f.severity)},
@@ -95,6 +96,18 @@ nlohmann::ordered_json build_report(const Config& config, const RunOutcome& outc
   nlohmann::ordered_json count_json = nlohmann::ordered_json::object();
   for (std::size_t i = 0; i < counts.size(); ++i)
     count_json[std::string(to_string(static_cast<Status>(i)))] = counts[i];
+  // One rule for every view and the exit code: a run cut short that found
+  // no failure cannot vouch for what it did not check, so it is unknown.
+  nlohmann::ordered_json message = nullptr;
+  if (outcome.partial) {
+    const std::string reason = outcome.cut_reason.empty() ? "run cut short" : outcome.cut_reason;
+    std::size_t not_run = 0;
+    for (const auto& r : outcome.results)
+      if (r.status == Status::skipped && r.skipped_because.rfind(reason, 0) == 0) ++not_run;
+    message = reason + ": " + std::to_string(not_run) + (not_run == 1 ? " check" : " checks") +
+              " not run";
+    status = worst(status, Status::unknown);
+  }
   const double duration =
       std::chrono::duration<double, std::milli>(info.finished_at - info.started_at).count();
   nlohmann::ordered_json report{
@@ -108,7 +121,7 @@ nlohmann::ordered_json build_report(const Config& config, const RunOutcome& outc
         {"triage_version", TRIAGE_VERSION},
         {"config_path", text_or_null(info.config_path)},
         {"partial", outcome.partial}}},
-      {"summary", {{"status", to_string(status)}, {"counts", count_json}}},
+      {"summary", {{"status", to_string(status)}, {"counts", count_json}, {"message", message}}},
       {"checks", checks}};
   // Every view is rendered from this document: redacting it once covers
   // them all (summaries, findings, attributes, errors, skip reasons, metric
@@ -117,28 +130,126 @@ nlohmann::ordered_json build_report(const Config& config, const RunOutcome& outc
   return report;
 }
 
+namespace {
+
+struct FormatName {
+  Format format;
+  std::string_view name;
+  std::string_view extension;
+};
+
+constexpr std::array<FormatName, 6> kFormats{{{Format::text, "text", ".txt"},
+                                              {Format::json, "json", ".json"},
+                                              {Format::ndjson, "ndjson", ".ndjson"},
+                                              {Format::nagios, "nagios", ".nagios"},
+                                              {Format::junit, "junit", ".xml"},
+                                              {Format::prometheus, "prometheus", ".prom"}}};
+
+}  // namespace
+
 std::optional<Format> parse_format(std::string_view name) {
-  if (name == "text") return Format::text;
-  if (name == "json") return Format::json;
-  if (name == "nagios") return Format::nagios;
-  if (name == "junit") return Format::junit;
+  for (const auto& f : kFormats)
+    if (f.name == name) return f.format;
   return std::nullopt;
+}
+
+std::string_view to_string(Format format) {
+  for (const auto& f : kFormats)
+    if (f.format == format) return f.name;
+  return "text";
+}
+
+std::optional<Format> format_for_file(const std::string& path) {
+  const auto dot = path.rfind('.');
+  if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return std::nullopt;
+  const std::string_view ext = std::string_view(path).substr(dot);
+  for (const auto& f : kFormats)
+    if (f.extension == ext) return f.format;
+  return std::nullopt;
+}
+
+std::string_view format_names() {
+  return "text, json, ndjson, nagios, junit or prometheus";
 }
 
 std::string render_json(const nlohmann::ordered_json& report) {
   return report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
-std::string render(const nlohmann::ordered_json& report, Format format, bool color) {
+std::string render(const nlohmann::ordered_json& report, Format format,
+                   const RenderOptions& options) {
   switch (format) {
     case Format::json:
       return render_json(report);
+    case Format::ndjson:
+      return render_ndjson(report);
     case Format::nagios:
       return render_nagios(report);
     case Format::junit:
       return render_junit(report);
+    case Format::prometheus:
+      return render_prometheus(report);
     default:
-      return render_text(report, color);
+      return render_text(report, options);
+  }
+}
+
+void check_report_shape(const nlohmann::ordered_json& report) {
+  using nlohmann::ordered_json;
+  const auto need = [](const ordered_json& object, const char* key, ordered_json::value_t type,
+                       const std::string& where) -> const ordered_json& {
+    const auto it = object.find(key);
+    const bool number_ok =
+        type == ordered_json::value_t::number_float && it != object.end() && it->is_number();
+    if (it == object.end() ||
+        (!number_ok && it->type() != type &&
+         !(type == ordered_json::value_t::number_unsigned && it->is_number_integer())))
+      throw std::invalid_argument(where + "." + key + " is missing or of the wrong type");
+    return *it;
+  };
+  if (!report.is_object()) throw std::invalid_argument("not a JSON object");
+  const auto version = report.find("schema_version");
+  if (version == report.end() || !version->is_number_integer())
+    throw std::invalid_argument("no schema_version: not a triage report");
+  if (version->get<int>() != kReportSchemaVersion)
+    throw std::invalid_argument("schema_version " + version->dump() + " (this triage reads " +
+                                std::to_string(kReportSchemaVersion) + ")");
+  using T = ordered_json::value_t;
+  const auto& run = need(report, "run", T::object, "report");
+  for (const char* key : {"id", "started_at", "finished_at", "host", "triage_version"})
+    need(run, key, T::string, "run");
+  need(run, "duration_ms", T::number_float, "run");
+  const auto& summary = need(report, "summary", T::object, "report");
+  const auto& status = need(summary, "status", T::string, "summary");
+  if (!parse_status(status.get<std::string>()))
+    throw std::invalid_argument("summary.status '" + status.get<std::string>() +
+                                "' is not a status");
+  const auto& counts = need(summary, "counts", T::object, "summary");
+  for (const char* key : {"ok", "warning", "critical", "unknown", "skipped"})
+    need(counts, key, T::number_unsigned, "summary.counts");
+  const auto& checks = need(report, "checks", T::array, "report");
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    const std::string where = "checks[" + std::to_string(i) + "]";
+    const auto& c = checks[i];
+    if (!c.is_object()) throw std::invalid_argument(where + " is not an object");
+    for (const char* key : {"id", "plugin", "type", "status", "summary"})
+      need(c, key, T::string, where);
+    if (!parse_status(c.at("status").get<std::string>()))
+      throw std::invalid_argument(where + ".status is not a status");
+    need(c, "duration_ms", T::number_float, where);
+    need(c, "metrics", T::array, where);
+    need(c, "findings", T::array, where);
+    for (const auto& m : c.at("metrics")) {
+      if (!m.is_object()) throw std::invalid_argument(where + ".metrics: not an object");
+      need(m, "name", T::string, where + ".metrics[]");
+      need(m, "value", T::number_float, where + ".metrics[]");
+      need(m, "status", T::string, where + ".metrics[]");
+    }
+    for (const auto& f : c.at("findings")) {
+      if (!f.is_object()) throw std::invalid_argument(where + ".findings: not an object");
+      for (const char* key : {"severity", "title", "detail", "remediation"})
+        need(f, key, T::string, where + ".findings[]");
+    }
   }
 }
 

@@ -321,6 +321,7 @@ class Coordinator {
   void cancel_all(std::string reason) {
     cancelling_ = true;
     outcome_.partial = true;
+    outcome_.cut_reason = reason;
     cancel_reason_ = std::move(reason);
     // Queued but not picked up by a worker: these never started.
     std::deque<Task> queued;

@@ -18,10 +18,23 @@ std::optional<Status> parse_status(std::string_view text) {
   return std::nullopt;
 }
 
+int severity_rank(Status s) {
+  switch (s) {
+    case Status::ok:
+      return 1;
+    case Status::unknown:
+      return 2;
+    case Status::warning:
+      return 3;
+    case Status::critical:
+      return 4;
+    default:
+      return 0;  // skipped
+  }
+}
+
 Status worst(Status a, Status b) {
-  if (a == Status::skipped) return b;
-  if (b == Status::skipped) return a;
-  return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
+  return severity_rank(a) >= severity_rank(b) ? a : b;
 }
 
 int exit_code(Status s) {

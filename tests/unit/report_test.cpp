@@ -38,7 +38,7 @@ nlohmann::ordered_json sample_report() {
   api.summary = "200 OK";
   api.attempts = 1;
   api.metrics.push_back(
-      {"latency_p50_ms", 150, "ms", Range::parse("100"), std::nullopt, Status::warning});
+      {"latency_p50_ms", 150, "ms", Range::parse("100"), std::nullopt, Status::warning, ""});
   auto& dns = out.results[2];
   dns.status = Status::ok;
   dns.summary = "10.0.0.5";
@@ -64,12 +64,15 @@ TEST_CASE("the report validates against the published schema", "[report][schema]
   const auto report = sample_report();
   CHECK(schema_errors(report).empty());
   CHECK(report["schema_version"] == 1);
-  CHECK(report["summary"]["status"] == "unknown");
+  // 1 critical + 1 unknown + 1 warning: the Monitoring Plugins order puts
+  // critical on top (max_state_alt), never unknown.
+  CHECK(report["summary"]["status"] == "critical");
+  CHECK(report["summary"]["message"].is_null());
   CHECK(report["summary"]["counts"]["skipped"] == 1);
   CHECK(report["checks"][4]["skipped_because"] == "dependency web is critical");
   CHECK(report["checks"][0]["target"] == "10.0.0.1:443");
   CHECK(report["checks"][2]["target"].is_null());
-  CHECK(report_exit_code(report) == 3);
+  CHECK(report_exit_code(report) == 2);
 }
 
 TEST_CASE("the schema rejects a report that breaks it", "[report][schema]") {
@@ -82,44 +85,71 @@ TEST_CASE("the schema rejects a report that breaks it", "[report][schema]") {
 }
 
 TEST_CASE("the text view lists failures first with evidence and remediation", "[report][views]") {
-  const auto text = render_text(sample_report(), false);
+  const auto text = render_text(sample_report(), {});
   CHECK(text.find('\x1b') == std::string::npos);
   const auto critical = text.find("CRITICAL  web");
   const auto unknown = text.find("UNKNOWN   odd");
   const auto warning = text.find("WARNING   api");
   const auto ok = text.find("OK        dns");
   REQUIRE(critical != std::string::npos);
-  CHECK(critical < unknown);
-  CHECK(unknown < warning);
-  CHECK(warning < ok);
+  CHECK(critical < warning);
+  CHECK(warning < unknown);
+  CHECK(unknown < ok);
   CHECK_THAT(text, Catch::Contains("Connection refused: nothing listens on 10.0.0.1:443"));
   CHECK_THAT(text, Catch::Contains("→ Start the service; check firewall rules"));
   CHECK_THAT(text, Catch::Contains("latency_p50_ms = 150 ms  (warning threshold 100)"));
-  CHECK_THAT(text, Catch::Contains("1 critical, 1 unknown, 1 warning, 1 ok, 1 skipped"));
-  CHECK(render_text(sample_report(), true).find("\x1b[") != std::string::npos);
+  CHECK_THAT(text, Catch::Contains("CRITICAL — 1 critical, 1 warning, 1 unknown, 1 ok, 1 skipped"));
+  CHECK_THAT(text, Catch::StartsWith("triage 1.0.0 · host "));
+  RenderOptions color;
+  color.color = true;
+  CHECK(render_text(sample_report(), color).find("\x1b[") != std::string::npos);
 }
 
 TEST_CASE("the nagios view is one line with perfdata", "[report][views]") {
-  const auto line = render_nagios(sample_report());
-  CHECK(std::count(line.begin(), line.end(), '\n') == 1);
-  CHECK_THAT(line, Catch::StartsWith("TRIAGE UNKNOWN - 1 critical, 1 unknown, 1 warning, 1 ok, 1 "
-                                     "skipped: web: connection refused;"));
-  CHECK_THAT(line, Catch::Contains(" | 'api.latency_p50_ms'=150ms;100;;;"));
+  const auto out = render_nagios(sample_report());
+  const auto line = out.substr(0, out.find('\n'));
+  CHECK_THAT(line, Catch::StartsWith("TRIAGE CRITICAL - 1 critical, 1 warning, 1 unknown, 1 ok, 1 "
+                                     "skipped: web: connection refused; api: 200 OK"));
+  CHECK_THAT(line, Catch::EndsWith(" | 'api.latency_p50_ms'=150ms;100"));
+  // Long output: the failing checks' evidence and remediation, worst first.
+  const auto rest = out.substr(line.size() + 1);
+  CHECK_THAT(rest, Catch::StartsWith("CRITICAL web: connection refused\n"
+                                     "  [critical] Connection refused: nothing listens on "
+                                     "10.0.0.1:443\n    fix: Start the service; check firewall "
+                                     "rules\n"));
+  CHECK_THAT(rest, Catch::Contains("WARNING api: 200 OK\n  latency_p50_ms = 150ms (warning "
+                                   "threshold 100)\n"));
+  CHECK(rest.find('|') == std::string::npos);
 }
 
 TEST_CASE("the junit view maps statuses to failures, errors and skips", "[report][views]") {
   const auto xml = render_junit(sample_report());
+  // junit-10.xsd: `skipped` counts only on <testsuite>, never on <testsuites>.
+  CHECK_THAT(xml, Catch::Contains("<testsuites name=\"triage\" tests=\"5\" failures=\"2\" "
+                                  "errors=\"1\" time="));
   CHECK_THAT(xml, Catch::Contains("tests=\"5\" failures=\"2\" errors=\"1\" skipped=\"1\""));
+  const auto suites = xml.substr(0, xml.find("<testsuite "));
+  CHECK(suites.find("skipped") == std::string::npos);
   CHECK_THAT(xml, Catch::Contains("<failure type=\"critical\" message=\"connection refused\">"));
   CHECK_THAT(xml, Catch::Contains("<error type=\"unknown\" message=\"param &apos;type&apos; has "
                                   "the wrong type\">"));
   CHECK_THAT(xml, Catch::Contains("<skipped message=\"skipped: dependency web is critical\"/>"));
 }
 
-TEST_CASE("formats are named text, json, nagios and junit", "[report][views]") {
+TEST_CASE("formats are named text, json, ndjson, nagios, junit and prometheus", "[report][views]") {
   CHECK(parse_format("json") == Format::json);
   CHECK(parse_format("nagios") == Format::nagios);
+  CHECK(parse_format("ndjson") == Format::ndjson);
+  CHECK(parse_format("prometheus") == Format::prometheus);
   CHECK_FALSE(parse_format("yaml"));
-  const auto json = render(sample_report(), Format::json, false);
+  CHECK(format_for_file("out/r.json") == Format::json);
+  CHECK(format_for_file("r.ndjson") == Format::ndjson);
+  CHECK(format_for_file("r.xml") == Format::junit);
+  CHECK(format_for_file("r.txt") == Format::text);
+  CHECK(format_for_file("r.nagios") == Format::nagios);
+  CHECK(format_for_file("/var/lib/node_exporter/triage.prom") == Format::prometheus);
+  CHECK_FALSE(format_for_file("report"));
+  CHECK_FALSE(format_for_file("dir.json/report"));
+  const auto json = render(sample_report(), Format::json);
   CHECK(nlohmann::json::parse(json)["run"]["config_path"] == "r.yaml");
 }

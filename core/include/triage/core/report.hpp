@@ -31,15 +31,40 @@ nlohmann::ordered_json build_report(const Config& config, const RunOutcome& outc
 // "2026-11-27T21:03:04.123Z"
 std::string iso8601(std::chrono::system_clock::time_point t);
 
-enum class Format { text, json, nagios, junit };
+enum class Format { text, json, ndjson, nagios, junit, prometheus };
 std::optional<Format> parse_format(std::string_view name);
+std::string_view to_string(Format format);
+// The format a file name asks for by its extension (.json, .ndjson, .txt,
+// .xml → junit, .nagios, .prom); nullopt for any other name.
+std::optional<Format> format_for_file(const std::string& path);
+// "text, json, ndjson, nagios, junit or prometheus", for help and errors.
+std::string_view format_names();
 
-// Views of a report. The text view uses ANSI colour when `color` is set.
+// How the text view is laid out for the place it is printed to.
+struct RenderOptions {
+  bool color = false;      // ANSI colour (only ever on a terminal)
+  bool utf8 = true;        // false: ASCII only, for a non-UTF-8 locale
+  std::size_t width = 80;  // wrap the text view to this many columns
+};
+
+// Views of a report.
 std::string render_json(const nlohmann::ordered_json& report);
-std::string render_text(const nlohmann::ordered_json& report, bool color);
+std::string render_text(const nlohmann::ordered_json& report, const RenderOptions& options);
+std::string render_ndjson(const nlohmann::ordered_json& report);
 std::string render_nagios(const nlohmann::ordered_json& report);
 std::string render_junit(const nlohmann::ordered_json& report);
-std::string render(const nlohmann::ordered_json& report, Format format, bool color);
+std::string render_prometheus(const nlohmann::ordered_json& report);
+std::string render(const nlohmann::ordered_json& report, Format format,
+                   const RenderOptions& options = {});
+
+// The one Nagios line for a run that could not produce a report (a usage or
+// config error, an interruption before any result): "TRIAGE UNKNOWN - why".
+std::string nagios_unknown_line(std::string_view why);
+
+// Checks that a parsed JSON document is a Triage report this version can
+// render (schema_version, run, summary and checks of the right shapes).
+// Throws std::invalid_argument saying what is wrong.
+void check_report_shape(const nlohmann::ordered_json& report);
 
 // The worst status of the report, as a process exit code (0..3).
 int report_exit_code(const nlohmann::ordered_json& report);

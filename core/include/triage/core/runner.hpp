@@ -79,6 +79,8 @@ struct RunOutcome {
   int abandoned = 0;
   // Cancelled or cut by the run deadline: not every check ran to its end.
   bool partial = false;
+  // Why it was cut ("run deadline", "run cancelled"); "" when not partial.
+  std::string cut_reason;
 };
 
 // The executor must outlive every abandoned check (keep it until exit).

@@ -1,0 +1,50 @@
+// Where a command's report goes: stdout in the -f format, and every -o FILE
+// in the format its extension names, each written atomically.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "options.hpp"
+#include "triage/core/report.hpp"
+
+namespace triage::cli {
+
+struct OutputOptions {
+  std::string format_name;           // -f/--format, for stdout
+  std::vector<std::string> outputs;  // -o/--output, repeatable
+
+  // Resolved by check(): what goes where.
+  std::optional<core::Format> stdout_format;  // nullopt: nothing on stdout
+  std::vector<std::pair<std::string, core::Format>> files;
+};
+
+// Adds -f/--format and -o/--output to desc.
+void add_output_options(po::options_description& desc, OutputOptions& output);
+
+// Resolves the formats and refuses, before anything runs, an unknown format,
+// the same file twice, or a file whose folder is missing or not writable.
+// Returns the usage error's exit code to stop with.
+std::optional<int> check_output_options(const std::string& command, OutputOptions& output,
+                                        const po::options_description& desc);
+
+// Renders the report into every destination. Returns 0, or kExitSoftware
+// when a file could not be written (said on stderr; the others are written).
+int write_report(const nlohmann::ordered_json& report, const OutputOptions& output,
+                 const Common& common);
+
+// True when argv asks for the Nagios view on stdout (-f nagios,
+// --format nagios, --format=nagios, -fnagios), before it is parsed: a
+// monitoring system then gets its one "TRIAGE UNKNOWN" line even for a
+// usage error.
+bool wants_nagios(const std::vector<std::string>& args);
+
+// Runs a command whose stdout a monitoring system reads as Nagios output:
+// when the command fails before printing a report (usage 64, config 78, ...),
+// prints "TRIAGE UNKNOWN - <its first error line>" on stdout and returns 3.
+int with_nagios_fallback(const std::vector<std::string>& args,
+                         int (*command)(const std::vector<std::string>&));
+
+}  // namespace triage::cli

@@ -1,0 +1,109 @@
+#include "run_flow.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "triage/core/duration.hpp"
+#include "triage/core/report.hpp"
+
+namespace triage::cli {
+
+namespace {
+
+// Set from the signal handler: the only state a handler may touch.
+std::atomic<bool> g_interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+void on_signal(int) {
+  if (g_interrupted.exchange(true)) _exit(130);  // a second signal: leave at once
+}
+
+}  // namespace
+
+void add_run_flags(po::options_description& desc, RunFlags& flags) {
+  desc.add_options()("jobs,j", po::value(&flags.jobs)->value_name("N"),
+                     "checks run at once (default: the config's defaults.jobs, 64)")(
+      "isolation", po::value(&flags.isolation_name)->value_name("MODE"),
+      "'process' (default: each plugin in its own host process; a crash or hang "
+      "cannot take the run down) or 'in-process' (faster, for trusted plugins and "
+      "debugging); overrides the config")(
+      "deadline", po::value(&flags.deadline_text)->value_name("DURATION"),
+      "bound the whole run: checks not started by then are skipped (\"run deadline\"), "
+      "running ones are cancelled, and the report says it is partial (UNKNOWN unless a "
+      "failure was found)")("timeout", po::value(&flags.timeout_text)->value_name("DURATION"),
+                            "timeout for every check, overriding the config (e.g. 2s)");
+}
+
+std::optional<int> check_run_flags(const std::string& command, RunFlags& flags,
+                                   const po::variables_map& vm,
+                                   const po::options_description& desc) {
+  if (!flags.timeout_text.empty()) {
+    flags.timeout = core::parse_duration(flags.timeout_text);
+    if (!flags.timeout)
+      return usage_error(
+          command, "--timeout '" + flags.timeout_text + "' is not a duration (e.g. 2s)", desc);
+    if (flags.timeout->count() == 0)
+      return usage_error(command, "--timeout must be longer than 0", desc);
+  }
+  if (!flags.deadline_text.empty()) {
+    flags.deadline = core::parse_duration(flags.deadline_text);
+    if (!flags.deadline || flags.deadline->count() == 0)
+      return usage_error(
+          command, "--deadline '" + flags.deadline_text + "' is not a positive duration", desc);
+  }
+  if (vm.count("jobs") != 0 && flags.jobs < 1)
+    return usage_error(command, "--jobs must be at least 1", desc);
+  if (flags.isolation_name == "process")
+    flags.isolation = core::Isolation::process;
+  else if (flags.isolation_name == "in-process")
+    flags.isolation = core::Isolation::in_process;
+  else if (!flags.isolation_name.empty())
+    return usage_error(
+        command,
+        "--isolation must be 'process' or 'in-process', not '" + flags.isolation_name + "'", desc);
+  return std::nullopt;
+}
+
+int execute_run(core::Config& config, PluginSetup& plugins, const RunFlags& flags,
+                const OutputOptions& output, const Common& common,
+                const std::string& config_label) {
+  if (flags.timeout)
+    for (auto& c : config.checks) c.timeout = *flags.timeout;
+  core::RunOptions options;
+  options.jobs = flags.jobs > 0 ? flags.jobs : config.defaults.jobs;
+  options.cancel = &g_interrupted;
+  if (flags.deadline) options.deadline = std::chrono::steady_clock::now() + *flags.deadline;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  auto info = core::start_run_info(config_label);
+  const auto outcome = core::run_checks(config.checks, plugins.executor(), options);
+  info.finished_at = std::chrono::system_clock::now();
+  const auto report = core::build_report(config, outcome, info);
+  int code = core::report_exit_code(report);
+  if (write_report(report, output, common) != 0) code = kExitSoftware;
+  if (g_interrupted.load()) {
+    std::cerr << "triage: interrupted; the report is partial\n";
+    // Nagios reads only 0..3: it gets the partial report's own status.
+    if (output.stdout_format != core::Format::nagios) code = 130;
+  } else if (outcome.partial) {
+    std::cerr << "triage: " << report.at("summary").at("message").get<std::string>()
+              << "; the report is partial\n";
+  }
+  if (outcome.abandoned > 0) {
+    // Threads of checks that never returned are still inside plugin code;
+    // leaving now is the only safe way out (see docs/reliability.md).
+    std::fflush(nullptr);
+    std::cout.flush();
+    std::cerr.flush();
+    std::_Exit(code);
+  }
+  return code;
+}
+
+}  // namespace triage::cli
