@@ -20,6 +20,9 @@ static const triage_check_type noop_type = {
     "{\"type\":\"object\",\"properties\":{\"target\":{\"type\":\"string\","
     "\"description\":\"Any label; ignored.\"}},\"additionalProperties\":false}",
     run_noop,
+    0,
+    0,
+    0,
     0};
 static const triage_check_type* const types[] = {&noop_type};
 

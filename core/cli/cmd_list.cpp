@@ -7,6 +7,7 @@
 #include "options.hpp"
 #include "triage/core/duration.hpp"
 #include "triage/core/selection.hpp"
+#include "triage/core/text_format.hpp"
 
 namespace triage::cli {
 
@@ -56,9 +57,12 @@ int cmd_list(const std::vector<std::string>& args) {
     auto config = load_config_or_default(config_path);
     PluginSetup plugins(common, &config, std::nullopt);
     core::validate_plugins(config, plugins.registry());
+    config.checks = core::select_checks(config, {only, tags});
+    core::resolve_references(config);  // only the selected checks need theirs
+    core::validate_plugins(config, plugins.registry());
     protect_secrets(config, plugins.registry());
     secrets = config.secrets;
-    checks = core::select_checks(config, {only, tags});
+    checks = config.checks;
   } catch (const core::ConfigError& e) {
     std::cerr << "triage: config error: " << e.what() << "\n";
     return kExitConfig;
@@ -80,22 +84,32 @@ int cmd_list(const std::vector<std::string>& args) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
+  // One aligned row per check under a header, then the count.
+  std::vector<std::vector<std::string>> rows{
+      {"ID", "CHECK", "TARGET", "TIMEOUT", "RETRIES", "AFTER", "TAGS"}};
   for (const auto& c : checks) {
-    std::string line = c.id + "  " + c.plugin + "." + c.type;
-    if (!c.target.empty()) line += "  " + c.target;
-    line += "  timeout " + core::format_duration(c.timeout);
-    if (c.retries > 0) line += "  retries " + std::to_string(c.retries);
-    if (!c.depends_on.empty()) {
-      line += "  after";
-      for (const auto& d : c.depends_on) line += " " + d;
-    }
-    if (!c.tags.empty()) {
-      line += "  [";
-      for (std::size_t i = 0; i < c.tags.size(); ++i) line += (i ? " " : "") + c.tags[i];
-      line += "]";
-    }
-    std::cout << secrets.redact(line) << "\n";
+    std::string after, tag_text;
+    for (const auto& d : c.depends_on) after += (after.empty() ? "" : ",") + d;
+    for (const auto& t : c.tags) tag_text += (tag_text.empty() ? "" : ",") + t;
+    rows.push_back({c.id, c.plugin + "." + c.type, c.target.empty() ? "-" : c.target,
+                    core::format_duration(c.timeout), std::to_string(c.retries),
+                    after.empty() ? "-" : after, tag_text.empty() ? "-" : tag_text});
   }
+  for (auto& row : rows)
+    for (auto& cell : row) cell = core::escape_control(secrets.redact(cell));
+  std::vector<std::size_t> widths(rows.front().size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i)
+      widths[i] = std::max(widths[i], core::display_width(row[i]));
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - core::display_width(row[i]) + 2, ' ');
+    }
+    std::cout << line << "\n";
+  }
+  std::cout << "\n" << checks.size() << (checks.size() == 1 ? " check" : " checks") << "\n";
   return 0;
 }
 

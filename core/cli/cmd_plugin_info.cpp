@@ -18,7 +18,10 @@ constexpr const char* kHelp = R"(Usage: triage plugin info FILE [options]
 
 Shows what a plugin file declares: its name, version, description, the ABI
 it was built against, its SDK version, and each check type with its flags,
-description and params (text), or the whole params schema (--format json).
+description, params (text; the whole params schema with --format json) and
+the metrics it declares (name, unit, description, default warning and
+critical ranges, remediation; ABI 1.1). A type that declares no metrics
+(ABI 1.0) shows "not declared": thresholds on it are not checked.
 The file is loaded in a plugin-host process. Exit code: 0 shown; 64 bad
 usage; 70 the file cannot be loaded as a plugin (the loader's reason is
 printed).
@@ -59,6 +62,24 @@ void print_params(const std::string& schema_text) {
     if (p.is_object() && p.value("description", ojson()).is_string())
       std::cout << "  " << p["description"].get<std::string>();
     std::cout << "\n";
+  }
+}
+
+void print_metrics(const core::CheckType& type) {
+  if (!type.metrics) {
+    std::cout << "    metrics: not declared (thresholds on any name are accepted)\n";
+    return;
+  }
+  std::cout << "    metrics:\n";
+  if (type.metrics->decls().empty()) std::cout << "      (none)\n";
+  for (const auto& m : type.metrics->decls()) {
+    std::string facts = m.unit.empty() ? "" : m.unit;
+    if (!m.warning.empty()) facts += (facts.empty() ? "" : ", ") + ("warning " + m.warning);
+    if (!m.critical.empty()) facts += (facts.empty() ? "" : ", ") + ("critical " + m.critical);
+    std::cout << "      " << m.name << (facts.empty() ? "" : " (" + facts + ")");
+    if (!m.description.empty()) std::cout << "  " << m.description;
+    std::cout << "\n";
+    if (!m.remediation.empty()) std::cout << "        remediation: " << m.remediation << "\n";
   }
 }
 
@@ -106,7 +127,9 @@ int cmd_plugin_info(const std::vector<std::string>& args) {
                        {"description", t.description},
                        {"thread_safe", (t.flags & TRIAGE_CHECK_THREAD_SAFE) != 0},
                        {"flags", t.flags},
-                       {"params_schema", schema.is_discarded() ? ojson(t.params_schema) : schema}});
+                       {"params_schema", schema.is_discarded() ? ojson(t.params_schema) : schema},
+                       // null: the type declares none (ABI 1.0)
+                       {"metrics", t.metrics ? core::metrics_to_json(*t.metrics) : ojson(nullptr)}});
     }
     std::cout << ojson{{"file", file},         {"name", p.name},
                        {"version", p.version}, {"description", p.description},
@@ -127,6 +150,7 @@ int cmd_plugin_info(const std::vector<std::string>& args) {
               << ((t.flags & TRIAGE_CHECK_THREAD_SAFE) != 0 ? "  [thread-safe]" : "  [serial]")
               << "\n    " << t.description << "\n    params:\n";
     print_params(t.params_schema);
+    print_metrics(t);
   }
   return 0;
 }

@@ -49,6 +49,8 @@ The tests:
   limits       no call went past the core's output limits (summary 4 KiB,
                text 16 KiB, 256 metrics, 64 findings, 64 attributes)
   result       every call reported a status or an error, readably
+  metrics      for types that declare their metrics (ABI 1.1): every metric
+               emitted is declared; skipped for types that declare none
 
 The calls use --params when it names the check type, else params made from
 its schema: each required param gets its default, enum or example value, or

@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "isolation.hpp"
 #include "options.hpp"
+#include "triage/core/plugin_loader.hpp"
 
 namespace triage::cli {
 
@@ -13,7 +14,8 @@ namespace {
 constexpr const char* kHelp = R"(Usage: triage plugins [options]
 
 Lists the plugins found on the search path, their ABI and version, their
-check types, and any file refused. Folders are searched in this order, the
+check types, and any file refused; --format json adds each check type's
+params schema and declared metrics (null for a type that declares none). Folders are searched in this order, the
 first plugin of a name winning: --plugin-dir folders, TRIAGE_PLUGIN_PATH,
 ~/.local/lib/triage/plugins, /etc/triage/plugins.d, then
 <prefix>/lib/triage/plugins beside the triage binary.
@@ -63,7 +65,9 @@ int cmd_plugins(const std::vector<std::string>& args) {
              {"description", t.description},
              {"thread_safe", (t.flags & TRIAGE_CHECK_THREAD_SAFE) != 0},
              {"params_schema",
-              schema.is_discarded() ? nlohmann::ordered_json(t.params_schema) : schema}});
+              schema.is_discarded() ? nlohmann::ordered_json(t.params_schema) : schema},
+             {"metrics", t.metrics ? core::metrics_to_json(*t.metrics)
+                                   : nlohmann::ordered_json(nullptr)}});
       }
       plugins.push_back({{"name", p->name},
                          {"version", p->version},

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "triage/core/report.hpp"
 #include "triage/core/text_format.hpp"
@@ -214,7 +215,14 @@ void load_plugins(core::PluginRegistry& registry, const Common& common) {
 }
 
 core::Config load_config_or_default(const std::string& path) {
-  auto config = path.empty() ? core::default_config() : core::load_config(path);
+  core::Config config;
+  if (path == "-") {
+    std::ostringstream text;
+    text << std::cin.rdbuf();
+    config = core::parse_config(text.str(), "<stdin>");
+  } else {
+    config = path.empty() ? core::default_config() : core::load_config(path);
+  }
   set_log_secrets(config.secrets);
   return config;
 }

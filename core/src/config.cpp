@@ -16,6 +16,29 @@ std::string SourceLocation::where() const {
   return line > 0 ? file + ":" + std::to_string(line) : file;
 }
 
+void resolve_references(Config& config) {
+  for (auto& check : config.checks) {
+    if (!check.references.empty()) {
+      auto params = check.params;  // left as it was if a reference fails
+      for (const auto& ref : check.references) {
+        auto& value = params.at(ref.pointer);
+        try {
+          value = substitute_references(value.get_ref<const std::string&>(),
+                                        std::filesystem::path(ref.location.file).parent_path(),
+                                        config.secrets);
+        } catch (const ReferenceError& e) {
+          throw ConfigError(ref.location.where() + ": " + ref.key + ": " + e.what());
+        }
+      }
+      check.params = std::move(params);
+      check.references.clear();
+      const auto target = check.params.find("target");
+      if (target != check.params.end() && target->is_string()) check.target = *target;
+    }
+    if (!check.target_error.empty()) throw ConfigError(check.target_error);
+  }
+}
+
 Config load_config(const std::filesystem::path& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))

@@ -140,21 +140,42 @@ class Reader {
   std::string source_;
 };
 
-// Resolves ${env:NAME} and ${file:PATH} references in config strings and
-// records what it substituted as secrets. Errors name file:line and the key,
-// never a value.
-class Substituter {
+// The `${...}` references of config strings (see parse_config in
+// config.hpp): a malformed one is an error here, naming file:line and the
+// key; params strings holding one are noted for resolve_references; targets
+// are resolved here, and what failed is kept for resolve_references.
+class References {
  public:
-  Substituter(const Reader& r, Secrets& secrets)
+  References(const Reader& r, Secrets& secrets)
       : r_(r), base_dir_(std::filesystem::path(r.source()).parent_path()), secrets_(secrets) {}
 
-  std::string operator()(const YAML::Node& node, const std::string& key,
-                         const std::string& text) const {
-    if (text.find('$') == std::string::npos) return text;
+  // Whether text holds a reference or a `$${` escape.
+  bool check(const YAML::Node& node, const std::string& key, const std::string& text) const {
+    if (text.find("${") == std::string::npos) return false;
+    try {
+      return check_references(text);
+    } catch (const ReferenceError& e) {
+      r_.fail(node, key, e.what());
+    }
+  }
+
+  // Notes a params string at `at` that resolve_references must substitute.
+  void note(const YAML::Node& node, const std::string& key,
+            const nlohmann::ordered_json::json_pointer& at, const std::string& text,
+            std::vector<ParamReference>& out) const {
+    if (check(node, key, text)) out.push_back({at, key, r_.at(node)});
+  }
+
+  // A target with its references substituted; when one cannot be, the target
+  // as written, and `error` says why (a config error, without any value).
+  std::string target(const YAML::Node& node, const std::string& key, const std::string& text,
+                     std::string& error) const {
+    if (!check(node, key, text)) return text;
     try {
       return substitute_references(text, base_dir_, secrets_);
     } catch (const ReferenceError& e) {
-      r_.fail(node, key, e.what());
+      error = r_.at(node).where() + ": " + key + ": " + e.what();
+      return text;
     }
   }
 
@@ -164,28 +185,44 @@ class Substituter {
   Secrets& secrets_;
 };
 
+// Drops what `out` noted at or under `at`: a repeated key replaced it.
+void forget(std::vector<ParamReference>& out, const nlohmann::ordered_json::json_pointer& at) {
+  const std::string prefix = at.to_string();
+  out.erase(std::remove_if(out.begin(), out.end(),
+                           [&](const ParamReference& ref) {
+                             const std::string p = ref.pointer.to_string();
+                             return p == prefix || p.rfind(prefix + "/", 0) == 0;
+                           }),
+            out.end());
+}
+
 // YAML has no types for plain scalars; give params the JSON types a user
-// means. Strings have their secret references substituted.
+// means. Strings holding references are noted in `out`, at their place `at`.
 nlohmann::ordered_json to_json(const YAML::Node& node, const std::string& key,
-                               const Substituter& substitute) {
+                               const nlohmann::ordered_json::json_pointer& at,
+                               const References& refs, std::vector<ParamReference>& out) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       auto obj = nlohmann::ordered_json::object();
       for (const auto& kv : node) {
         const auto name = kv.first.as<std::string>();
-        obj[name] = to_json(kv.second, key + "." + name, substitute);
+        if (obj.contains(name)) forget(out, at / name);
+        obj[name] = to_json(kv.second, key + "." + name, at / name, refs, out);
       }
       return obj;
     }
     case YAML::NodeType::Sequence: {
       auto arr = nlohmann::ordered_json::array();
       for (std::size_t i = 0; i < node.size(); ++i)
-        arr.push_back(to_json(node[i], key + "[" + std::to_string(i) + "]", substitute));
+        arr.push_back(to_json(node[i], key + "[" + std::to_string(i) + "]", at / i, refs, out));
       return arr;
     }
     case YAML::NodeType::Scalar: {
       const auto& s = node.Scalar();
-      if (node.Tag() == "!") return substitute(node, key, s);  // quoted: always a string
+      if (node.Tag() == "!") {  // quoted: always a string
+        refs.note(node, key, at, s, out);
+        return s;
+      }
       static const std::regex kInt("[-+]?[0-9]+");
       static const std::regex kFloat("[-+]?([0-9]+\\.[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?");
       if (s == "true" || s == "True") return true;
@@ -199,7 +236,8 @@ nlohmann::ordered_json to_json(const YAML::Node& node, const std::string& key,
           // Beyond a double (1e999, 1e-400): stays a string, which the params check names.
         }
       }
-      return substitute(node, key, s);
+      refs.note(node, key, at, s, out);
+      return s;
     }
     default:
       return nullptr;
@@ -209,11 +247,12 @@ nlohmann::ordered_json to_json(const YAML::Node& node, const std::string& key,
 struct RawCheck {
   CheckSpec spec;
   std::vector<std::string> targets;
+  std::vector<std::string> target_errors;  // by target; "" when it resolved
   bool fan_out = false;
 };
 
 RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& key,
-                    const Defaults& defaults, const Substituter& substitute) {
+                    const Defaults& defaults, const References& refs) {
   r.expect_map(node, key);
   r.only_keys(node, key, check_keys());
   RawCheck raw;
@@ -244,7 +283,8 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
   }
   if (node["params"]) {
     r.expect_map(node["params"], k + ".params");
-    c.params = to_json(node["params"], k + ".params", substitute);
+    c.params = to_json(node["params"], k + ".params", nlohmann::ordered_json::json_pointer(), refs,
+                       c.references);
     c.params_location = r.at(node["params"]);
   }
   if (node["thresholds"]) {
@@ -272,9 +312,10 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
              "give either targets (fan-out) or params.target, not both");
     raw.targets = r.strings(node["targets"], k + ".targets");
     if (raw.targets.empty()) r.fail(node["targets"], k + ".targets", "must not be empty");
+    raw.target_errors.resize(raw.targets.size());
     for (std::size_t i = 0; i < raw.targets.size(); ++i)
-      raw.targets[i] =
-          substitute(node["targets"][i], k + ".targets[" + std::to_string(i) + "]", raw.targets[i]);
+      raw.targets[i] = refs.target(node["targets"][i], k + ".targets[" + std::to_string(i) + "]",
+                                   raw.targets[i], raw.target_errors[i]);
     raw.fan_out = true;
   }
   return raw;
@@ -391,10 +432,9 @@ static Config parse_config_node(const std::string& text, const std::string& sour
 
   std::vector<RawCheck> raws;
   std::set<std::string> ids;
-  const Substituter substitute(r, config.secrets);
+  const References refs(r, config.secrets);
   for (std::size_t i = 0; i < checks.size(); ++i) {
-    auto raw =
-        read_check(r, checks[i], "checks[" + std::to_string(i) + "]", config.defaults, substitute);
+    auto raw = read_check(r, checks[i], "checks[" + std::to_string(i) + "]", config.defaults, refs);
     if (!ids.insert(raw.spec.base_id).second)
       r.fail(checks[i]["id"], "checks[" + std::to_string(i) + "].id",
              "duplicate id '" + raw.spec.base_id + "'");
@@ -419,11 +459,13 @@ static Config parse_config_node(const std::string& text, const std::string& sour
       config.checks.push_back(std::move(raw.spec));
       continue;
     }
-    for (const auto& target : raw.targets) {
+    for (std::size_t t = 0; t < raw.targets.size(); ++t) {
+      const auto& target = raw.targets[t];
       CheckSpec instance = raw.spec;
       instance.id = raw.spec.base_id + "[" + target + "]";
       instance.target = target;
       instance.params["target"] = target;
+      instance.target_error = raw.target_errors[t];
       config.checks.push_back(std::move(instance));
     }
   }

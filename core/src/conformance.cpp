@@ -242,6 +242,7 @@ class TypeValidator {
                     std::vector<json>(static_cast<std::size_t>(options_.concurrent_calls), sample),
                     Clock::now() + 5 * options_.run_timeout, std::nullopt, options_.grace);
       note("concurrent calls", many);
+      note_undeclared("concurrent calls", many, sample);
     }
 
     // params
@@ -282,6 +283,11 @@ class TypeValidator {
 
     add("limits", truncated_.empty() ? Verdict::pass : Verdict::fail, truncated_);
     add("result", no_result_.empty() ? Verdict::pass : Verdict::fail, no_result_);
+    if (!type_.metrics)
+      add("metrics", Verdict::skip,
+          "declares no metrics (plugin ABI 1.0 style): thresholds on it are not checked");
+    else
+      add("metrics", undeclared_.empty() ? Verdict::pass : Verdict::fail, undeclared_);
   }
 
  private:
@@ -318,6 +324,7 @@ class TypeValidator {
     if (cancel) cancel_at = now + milliseconds(100);
     auto calls = run_batch(host_, type_.name, {params}, deadline, cancel_at, options_.grace);
     note(what, calls);
+    note_undeclared(what, calls, params);
     return calls.front();
   }
 
@@ -346,6 +353,23 @@ class TypeValidator {
     }
   }
 
+  // A type that declares its metrics must emit only those: a config could
+  // never set thresholds on any other.
+  void note_undeclared(const std::string& what, const std::vector<Call>& calls,
+                       const json& params) {
+    if (!type_.metrics || !undeclared_.empty()) return;
+    for (const auto& c : calls)
+      for (const auto& m : c.outcome.metrics)
+        if (type_.metrics->find(m.name, params) == nullptr) {
+          undeclared_ = what + ": emitted metric '" + m.name + "', which " + type_.name +
+                        " does not declare (declared: " +
+                        (type_.metrics->decls().empty() ? std::string("none")
+                                                        : type_.metrics->describe()) +
+                        ")";
+          return;
+        }
+  }
+
   void judge_concurrency(const Call& alone, const std::vector<Call>& many) {
     std::map<std::string, int> seen;
     bool bad = false;
@@ -370,7 +394,7 @@ class TypeValidator {
   const Endpoint& silent_;
   std::vector<TestResult>& out_;
   bool overrun_ = false;
-  std::string overrun_why_, crash_, truncated_, no_result_;
+  std::string overrun_why_, crash_, truncated_, no_result_, undeclared_;
 };
 
 }  // namespace

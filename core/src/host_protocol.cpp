@@ -1,5 +1,7 @@
 #include "triage/core/host_protocol.hpp"
 
+#include <memory>
+
 namespace triage::core::protocol {
 
 nlohmann::json plugin_to_json(const Plugin& p) {
@@ -8,7 +10,10 @@ nlohmann::json plugin_to_json(const Plugin& p) {
     types.push_back({{"name", t.name},
                      {"description", t.description},
                      {"params_schema", t.params_schema},
-                     {"flags", t.flags}});
+                     {"flags", t.flags},
+                     // null: the type declares no metrics (ABI 1.0)
+                     {"metrics", t.metrics ? nlohmann::json(metrics_to_json(*t.metrics))
+                                           : nlohmann::json(nullptr)}});
   return {{"name", p.name},
           {"version", p.version},
           {"description", p.description},
@@ -26,10 +31,14 @@ Plugin plugin_from_json(const nlohmann::json& j) {
   p.sdk_version = j.at("sdk_version").get<std::string>();
   p.abi_major = j.at("abi_major").get<std::uint32_t>();
   p.abi_minor = j.at("abi_minor").get<std::uint32_t>();
-  for (const auto& t : j.at("types"))
+  for (const auto& t : j.at("types")) {
+    std::shared_ptr<const MetricCatalog> metrics;
+    if (t.contains("metrics") && !t.at("metrics").is_null())
+      metrics = std::make_shared<const MetricCatalog>(metrics_from_json(t.at("metrics")));
     p.types.push_back({t.at("name").get<std::string>(), t.at("description").get<std::string>(),
                        t.at("params_schema").get<std::string>(), t.at("flags").get<std::uint32_t>(),
-                       nullptr, nullptr});
+                       nullptr, nullptr, std::move(metrics)});
+  }
   return p;
 }
 

@@ -7,10 +7,13 @@
 #include <boost/dll/shared_library.hpp>
 #include <cstddef>
 #include <cstdlib>
+#include <stdexcept>
+#include <utility>
 
 #include "triage/core/host_api.hpp"
 #include "triage/core/params_check.hpp"
 #include "triage/core/plugin_security.hpp"
+#include "triage/core/range.hpp"
 
 namespace triage::core {
 
@@ -20,12 +23,126 @@ namespace {
 constexpr std::uint32_t kDescriptorV1Size =
     offsetof(triage_plugin_descriptor, init) + sizeof(triage_init_fn);
 constexpr std::uint32_t kCheckTypeV1Size = offsetof(triage_check_type, user_data) + sizeof(void*);
+// What ABI 1.1 appended: a check type this large has metrics and metric_count.
+constexpr std::uint32_t kCheckTypeV11Size =
+    offsetof(triage_check_type, metric_count) + sizeof(std::uint32_t);
+constexpr std::uint32_t kMetricDeclV11Size =
+    offsetof(triage_metric_decl, remediation) + sizeof(const char*);
+constexpr std::uint32_t kMaxDeclaredMetrics = 1024;
 
 std::string safe(const char* s) {
   return s == nullptr ? std::string() : std::string(s);
 }
 
+bool plain_name(std::string_view s) {
+  if (s.empty()) return false;
+  for (const char c : s)
+    if (c == '[' || c == ']' || c == '{' || c == '}' || static_cast<unsigned char>(c) <= ' ')
+      return false;
+  return true;
+}
+
+nlohmann::ordered_json text_or_null(const std::string& s) {
+  return s.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s);
+}
+
+std::string string_or_empty(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it == j.end() || it->is_null() ? std::string() : it->get<std::string>();
+}
+
+// The check type's declared metrics (ABI 1.1), or null when it declares
+// none. Sets why and returns null when a declaration is malformed.
+std::shared_ptr<const MetricCatalog> read_metrics(const triage_plugin_descriptor& d,
+                                                  const triage_check_type& t, std::string& why) {
+  // A 1.0 plugin's struct ends before the 1.1 fields; one that claims 1.0
+  // and is larger anyway did not mean them.
+  if (d.abi_minor < 1 || t.struct_size < kCheckTypeV11Size || t.metrics == nullptr) return nullptr;
+  const std::string type = "check type " + safe(t.name);
+  if (t.metric_count > kMaxDeclaredMetrics) {
+    why = type + " declares " + std::to_string(t.metric_count) + " metrics (at most " +
+          std::to_string(kMaxDeclaredMetrics) + ")";
+    return nullptr;
+  }
+  std::vector<MetricDecl> decls;
+  for (std::uint32_t i = 0; i < t.metric_count; ++i) {
+    const triage_metric_decl* m = t.metrics[i];
+    if (m == nullptr || m->struct_size < kMetricDeclV11Size || m->name == nullptr) {
+      why = type + ": metric declaration #" + std::to_string(i) + " is malformed";
+      return nullptr;
+    }
+    MetricDecl decl{safe(m->name),           safe(m->unit),
+                    safe(m->description),    safe(m->default_warning),
+                    safe(m->default_critical), safe(m->remediation)};
+    auto problem = declared_name_problem(decl.name);
+    for (const auto& [which, range] : {std::pair{"warning", &decl.warning},
+                                       std::pair{"critical", &decl.critical}}) {
+      if (!problem.empty() || range->empty()) continue;
+      try {
+        (void)Range::parse(*range);
+      } catch (const RangeError& e) {
+        problem = std::string("default ") + which + " '" + *range + "' is not a range: " + e.what();
+      }
+    }
+    for (const auto& other : decls)
+      if (problem.empty() && other.name == decl.name) problem = "declared twice";
+    if (!problem.empty()) {
+      why = type + ": metric '" + decl.name + "': " + problem;
+      return nullptr;
+    }
+    decls.push_back(std::move(decl));
+  }
+  return std::make_shared<const MetricCatalog>(std::move(decls));
+}
+
 }  // namespace
+
+std::string declared_name_problem(std::string_view declared) {
+  const std::size_t n = declared.size();
+  if (n > 3 && declared.substr(n - 3) == "[*]" && plain_name(declared.substr(0, n - 3))) return "";
+  if (n > 2 && declared.front() == '{' && declared.back() == '}' &&
+      plain_name(declared.substr(1, n - 2)))
+    return "";
+  if (plain_name(declared)) return "";
+  return "not a metric name (expected NAME, NAME[*] for one metric per item, or {PARAM} for "
+         "one per key of an object param; no spaces)";
+}
+
+std::string MetricCatalog::describe() const {
+  std::string out;
+  for (const auto& d : decls_) {
+    std::string shown = d.name;
+    const std::size_t n = d.name.size();
+    if (n > 3 && d.name.compare(n - 3, 3, "[*]") == 0)
+      shown = d.name.substr(0, n - 3) + "[ITEM]";
+    else if (n > 2 && d.name.front() == '{')
+      shown = "the keys of params." + d.name.substr(1, n - 2);
+    out += (out.empty() ? "" : ", ") + shown;
+  }
+  return out;
+}
+
+nlohmann::ordered_json metrics_to_json(const MetricCatalog& catalog) {
+  auto out = nlohmann::ordered_json::array();
+  for (const auto& d : catalog.decls())
+    out.push_back({{"name", d.name},
+                   {"unit", d.unit},
+                   {"description", d.description},
+                   {"warning", text_or_null(d.warning)},
+                   {"critical", text_or_null(d.critical)},
+                   {"remediation", text_or_null(d.remediation)}});
+  return out;
+}
+
+MetricCatalog metrics_from_json(const nlohmann::json& j) {
+  if (!j.is_array()) throw std::invalid_argument("declared metrics are not a list");
+  std::vector<MetricDecl> decls;
+  for (const auto& m : j)
+    decls.push_back({m.at("name").get<std::string>(), string_or_empty(m, "unit"),
+                     string_or_empty(m, "description"), string_or_empty(m, "warning"),
+                     string_or_empty(m, "critical"), string_or_empty(m, "remediation")});
+  return MetricCatalog(std::move(decls));
+}
 
 struct PluginRegistry::Libraries {
   std::vector<boost::dll::shared_library> loaded;
@@ -143,8 +260,11 @@ bool PluginRegistry::load_file(const std::filesystem::path& file) {
     if (t == nullptr || t->struct_size < kCheckTypeV1Size || t->name == nullptr ||
         t->run == nullptr)
       return refuse("check type #" + std::to_string(i) + " is malformed");
+    std::string why;
+    auto metrics = read_metrics(*d, *t, why);
+    if (!why.empty()) return refuse(why);
     plugin->types.push_back({safe(t->name), safe(t->description), safe(t->params_schema), t->flags,
-                             t->run, t->user_data});
+                             t->run, t->user_data, std::move(metrics)});
   }
   spdlog::debug("loaded plugin {} {} from {}", plugin->name, plugin->version, file.string());
   plugins_.push_back(std::move(plugin));
@@ -189,10 +309,34 @@ std::vector<std::filesystem::path> plugin_search_path(
   return plugin_search_path(in);
 }
 
-void validate_plugins(const Config& config, const PluginRegistry& registry) {
+namespace {
+
+// A threshold on a metric the check type does not declare is a typo or a
+// stale config: refuse it, with the closest declared name.
+void check_thresholds(const CheckSpec& check, const CheckType& type) {
+  if (!type.metrics) return;  // declares nothing (ABI 1.0): a runtime warning at most
+  const MetricCatalog& catalog = *type.metrics;
+  for (const auto& [name, _] : check.thresholds) {
+    if (catalog.find(name, check.params) != nullptr) continue;
+    std::string what = "check type " + check.plugin + "." + check.type + " emits no metric '" +
+                       name + "'";
+    if (auto near = closest_match(name, catalog.candidates(name, check.params)))
+      what += " (did you mean '" + *near + "'?)";
+    else if (catalog.decls().empty())
+      what += " (it emits no metrics)";
+    else
+      what += " (it emits: " + catalog.describe() + ")";
+    throw ConfigError(check.location.where() + ": checks[" + check.base_id + "].thresholds." +
+                      name + ": " + what);
+  }
+}
+
+}  // namespace
+
+void validate_plugins(Config& config, const PluginRegistry& registry) {
   ParamsChecker params;
   std::string last_base;
-  for (const auto& check : config.checks) {
+  for (auto& check : config.checks) {
     const Plugin* plugin = registry.find(check.plugin);
     if (plugin == nullptr) {
       std::vector<std::string> names;
@@ -220,9 +364,16 @@ void validate_plugins(const Config& config, const PluginRegistry& registry) {
       throw ConfigError(check.type_location.where() + ": checks[" + check.base_id +
                         "].type: " + what);
     }
+    const CheckType& type = *plugin->find(check.type);
     // Fan-out instances differ only in their target: check the first one.
-    if (check.base_id != last_base) params.check(check, *plugin->find(check.type));
+    // Params still holding references are checked once resolved (commands
+    // call this again after resolve_references).
+    if (check.base_id != last_base) {
+      if (check.resolved()) params.check(check, type);
+      check_thresholds(check, type);
+    }
     last_base = check.base_id;
+    check.metrics = type.metrics;
   }
 }
 

@@ -3,6 +3,9 @@
 // short enough for NRPE, then the failing checks' evidence and remediation
 // as long output.
 #include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "triage/core/report.hpp"
@@ -49,6 +52,22 @@ std::string uom(const std::string& unit) {
   return kAllowed.count(unit) != 0 ? unit : "";
 }
 
+// A perfdata value: 6 significant digits (whole numbers kept whole), never
+// an exponent, which Nagios' and many graphers' parsers refuse.
+std::string perf_number(double value) {
+  if (!std::isfinite(value) || value == 0) return plain_number(value);
+  const int magnitude = static_cast<int>(std::floor(std::log10(std::fabs(value))));
+  const int decimals = std::clamp(5 - magnitude, 0, 15);
+  std::array<char, 400> buf{};
+  std::snprintf(buf.data(), buf.size(), "%.*f", decimals, value);
+  std::string text = buf.data();
+  if (text.find('.') != std::string::npos) {
+    while (text.back() == '0') text.pop_back();
+    if (text.back() == '.') text.pop_back();
+  }
+  return text == "-0" ? "0" : text;
+}
+
 std::string perf_token(const std::string& id, const Json& m) {
   auto range = [&](const char* key) {
     const auto it = m.find(key);
@@ -56,7 +75,7 @@ std::string perf_token(const std::string& id, const Json& m) {
   };
   const std::string unit = m.value("unit", std::string());
   std::string token = label(id + "." + m.at("name").get<std::string>()) + "=" +
-                      plain_number(m.at("value").get<double>()) + uom(unit) + ";" +
+                      perf_number(m.at("value").get<double>()) + uom(unit) + ";" +
                       range("warning") + ";" + range("critical") + ";";
   if (unit == "%") token += "0;100";
   // Trailing empty fields may be dropped (guidelines): keep the line short.
@@ -180,7 +199,8 @@ std::string render_nagios(const Json& report) {
       if (ms == "ok" || ms == "skipped") continue;
       const auto& range = m.at(ms == "critical" ? "critical" : "warning");
       long_output += "  " + nagios_field(m.at("name")) + " = " +
-                     plain_number(m.at("value").get<double>()) + nagios_text(m.value("unit", std::string())) +
+                     nagios_text(people_quantity(m.at("value").get<double>(),
+                                                 m.value("unit", std::string()))) +
                      " (" + ms + " threshold " + nagios_field(range) + ")\n";
       const auto fix = m.find("remediation");
       if (fix != m.end() && fix->is_string() && !fix->get<std::string>().empty())

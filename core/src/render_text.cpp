@@ -47,7 +47,9 @@ class Writer {
            const std::string& text, std::size_t indent, std::string_view code = {},
            const std::string& tail = {}, std::size_t tail_width = 0) const {
     const std::size_t width = std::max<std::size_t>(options_.width, 40);
-    indent = std::min(indent, width / 2);
+    // Aligned under the text when there is room; under the id column when
+    // the columns before it take more than half the line.
+    if (indent > width / 2) indent = 10;
     std::size_t column = first_width;
     std::string line = first;
     std::string painted_words;

@@ -104,8 +104,9 @@ nlohmann::ordered_json build_report(const Config& config, const RunOutcome& outc
     std::size_t not_run = 0;
     for (const auto& r : outcome.results)
       if (r.status == Status::skipped && r.skipped_because.rfind(reason, 0) == 0) ++not_run;
-    message = reason + ": " + std::to_string(not_run) + (not_run == 1 ? " check" : " checks") +
-              " not run";
+    std::string what = std::to_string(not_run) + (not_run == 1 ? " check" : " checks") + " not run";
+    if (outcome.cut_running > 0) what += ", " + std::to_string(outcome.cut_running) + " cut short";
+    message = reason + ": " + what;
     status = worst(status, Status::unknown);
   }
   const double duration =

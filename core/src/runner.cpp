@@ -216,6 +216,7 @@ class Coordinator {
     slot.hard_deadline = deadline + options_.grace;
     in_flight_.emplace(slot.hard_deadline, i);
     ++outcome_.results[i].attempts;
+    spdlog::debug("{}: started (attempt {})", checks_[i].id, outcome_.results[i].attempts);
     shared_->queue.push_back({i, slot.running});
     shared_->work_ready.notify_one();
   }
@@ -332,6 +333,7 @@ class Coordinator {
       --outcome_.results[task.index].attempts;
       skip(task.index, cancel_reason_);
     }
+    outcome_.cut_running = static_cast<int>(in_flight_.size());
     const auto limit = Clock::now() + options_.grace;
     std::set<std::pair<Clock::time_point, std::size_t>> cut;
     for (const auto& [hard_deadline, i] : in_flight_) {

@@ -46,6 +46,10 @@ struct FileCheck {
   static constexpr const char* description =
       "A file exists and was modified within max_age_seconds";
   static const char* const params_schema;
+  // The metrics it emits (plugin ABI 1.1): `triage plugin info` lists them, a
+  // config's `thresholds:` must name one of them, and the remediation is shown
+  // when a threshold on the metric is crossed.
+  static const triage::Metrics metrics;
   void run(triage::Context& ctx);
 };
 
@@ -82,6 +86,22 @@ const char* const FileCheck::params_schema = R"json({
   "required": ["target"],
   "additionalProperties": false
 })json";
+
+namespace {
+// Name, unit, one-line description, default ranges (Monitoring Plugins
+// syntax) and what to do when a threshold is crossed. Strings must be
+// literals: the core reads them after run() returns.
+constexpr triage::MetricDecl kMetrics[] = {
+    // Its critical range, above max_age_seconds, comes with the metric.
+    triage::metric("age_seconds", "s",
+                   "Time since the file was last modified; critical above max_age_seconds")
+        .remediation("Check the job that writes the file: its schedule, its last run and its "
+                     "log."),
+    triage::metric("size_bytes", "B", "Size of the file"),
+};
+}  // namespace
+
+const triage::Metrics FileCheck::metrics{kMetrics};
 
 void FileCheck::run(triage::Context& ctx) {
   namespace fs = std::filesystem;
@@ -179,6 +199,7 @@ TEST_CASE("a fresh file is ok, with its age and size") {
   CHECK(r.metric("size_bytes")->value == 5);
   REQUIRE(r.metric("age_seconds") != nullptr);
   CHECK(r.metric("age_seconds")->default_critical == "86400");
+  CHECK(r.undeclared.empty());  // every metric emitted is one of FileCheck::metrics
 }
 
 TEST_CASE("a file older than max_age_seconds is critical") {
@@ -213,7 +234,8 @@ constexpr const char* kReadme = R"tpl(# @NAME@ — a Triage check plugin
 
 One check type, `file`: critical when a file is missing, not a regular file,
 or older than `max_age_seconds` (default one day); reports `age_seconds` and
-`size_bytes`.
+`size_bytes`, declared in `FileCheck::metrics` (a config's `thresholds:` may
+name only these).
 
 ```yaml
 checks:

@@ -34,11 +34,59 @@ bool valid_env_name(std::string_view name) {
          std::all_of(name.begin(), name.end(), is_name_char);
 }
 
+enum class Kind { var, env, file };
+
+// Walks the references of text: literal(piece) for the text between them
+// (with `$${` already turned into `${`), reference(kind, name) for each one.
+// Throws ReferenceError for a malformed reference, before any callback for it.
+template <class Literal, class Reference>
+void scan(std::string_view text, Literal&& literal, Reference&& reference) {
+  std::size_t done = 0;  // text before this has been passed on
+  for (std::size_t i = 0; i < text.size();) {
+    if (text.compare(i, 3, "$${") == 0) {
+      literal(text.substr(done, i - done));
+      literal("${");
+      done = i += 3;
+      continue;
+    }
+    if (text.compare(i, 2, "${") != 0) {
+      ++i;
+      continue;
+    }
+    const auto close = text.find('}', i + 2);
+    if (close == std::string_view::npos)
+      throw ReferenceError("'${' without a closing '}' (write $${ for a literal '${')");
+    const std::string_view body = text.substr(i + 2, close - i - 2);
+    Kind kind;
+    std::string_view name;
+    if (body.rfind("var:", 0) == 0) {
+      kind = Kind::var;
+      name = body.substr(4);
+    } else if (body.rfind("env:", 0) == 0) {
+      kind = Kind::env;
+      name = body.substr(4);
+    } else if (body.rfind("file:", 0) == 0) {
+      kind = Kind::file;
+      name = body.substr(5);
+    } else {
+      throw ReferenceError(
+          "'${' starts none of ${var:NAME}, ${env:NAME} or ${file:PATH} (write $${ for a "
+          "literal '${')");
+    }
+    if (kind == Kind::file && name.empty())
+      throw ReferenceError("'${file:}' names no file (expected ${file:PATH})");
+    if (kind != Kind::file && !valid_env_name(name))
+      throw ReferenceError(std::string("'${") + (kind == Kind::var ? "var" : "env") +
+                           ":' must be followed by a variable name (letters, digits and '_', not "
+                           "starting with a digit) and '}'");
+    literal(text.substr(done, i - done));
+    reference(kind, name);
+    done = i = close + 1;
+  }
+  literal(text.substr(done));
+}
+
 std::string env_value(std::string_view name) {
-  if (!valid_env_name(name))
-    throw ReferenceError(
-        "'${env:' must be followed by a variable name (letters, digits and '_', not starting "
-        "with a digit) and '}'");
   const std::string key(name);
   const char* value = std::getenv(key.c_str());
   if (value == nullptr) throw ReferenceError("environment variable " + key + " is not set");
@@ -195,33 +243,27 @@ std::string substitute_references(std::string_view text, const std::filesystem::
                                   Secrets& secrets) {
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    if (text.compare(i, 3, "$${") == 0) {
-      out += "${";
-      i += 3;
-      continue;
-    }
-    if (text.compare(i, 2, "${") != 0) {
-      out += text[i++];
-      continue;
-    }
-    const auto close = text.find('}', i + 2);
-    if (close == std::string_view::npos)
-      throw ReferenceError("'${' without a closing '}' (write $${ for a literal '${')");
-    const std::string_view reference = text.substr(i + 2, close - i - 2);
-    std::string value;
-    if (reference.rfind("env:", 0) == 0)
-      value = env_value(reference.substr(4));
-    else if (reference.rfind("file:", 0) == 0)
-      value = file_value(reference.substr(5), base_dir);
-    else
-      throw ReferenceError(
-          "'${' starts neither ${env:NAME} nor ${file:PATH} (write $${ for a literal '${')");
-    secrets.add(value);
-    out += value;
-    i = close + 1;
-  }
+  scan(
+      text, [&](std::string_view piece) { out += piece; },
+      [&](Kind kind, std::string_view name) {
+        if (kind == Kind::var) {
+          out += env_value(name);  // not a secret: an endpoint, a hostname
+          return;
+        }
+        const std::string value = kind == Kind::env ? env_value(name) : file_value(name, base_dir);
+        secrets.add(value);
+        out += value;
+      });
   return out;
+}
+
+bool check_references(std::string_view text) {
+  bool any = false;
+  // A `$${` escape reaches literal() as the piece "${".
+  scan(
+      text, [&](std::string_view piece) { any = any || piece == "${"; },
+      [&](Kind, std::string_view) { any = true; });
+  return any;
 }
 
 void collect_declared_secrets(const nlohmann::ordered_json& params,
@@ -232,6 +274,11 @@ void collect_declared_secrets(const nlohmann::ordered_json& params,
 void add_declared_secrets(Config& config, const PluginRegistry& registry) {
   std::map<const CheckType*, nlohmann::ordered_json> schemas;
   for (const auto& check : config.checks) {
+    // A declared-secret param whose value is still `${var:...}` would leave
+    // the value it gets unprotected.
+    if (!check.resolved())
+      throw std::logic_error("add_declared_secrets: check " + check.id +
+                             " has unresolved references (call resolve_references first)");
     const Plugin* plugin = registry.find(check.plugin);
     const CheckType* type = plugin != nullptr ? plugin->find(check.type) : nullptr;
     if (type == nullptr) continue;

@@ -29,7 +29,7 @@ std::vector<CheckSpec> select_checks(const Config& config, const Selection& sele
     if (!any) throw std::invalid_argument("--only '" + pattern + "' matches no check");
   }
   if (selection.only.empty()) std::fill(chosen.begin(), chosen.end(), true);
-  if (!selection.tags.empty())
+  if (!selection.tags.empty()) {
     for (std::size_t i = 0; i < all.size(); ++i) {
       const auto& tags = all[i].tags;
       chosen[i] =
@@ -38,6 +38,15 @@ std::vector<CheckSpec> select_checks(const Config& config, const Selection& sele
             return std::find(tags.begin(), tags.end(), t) != tags.end();
           });
     }
+    // Selecting nothing is a mistake in the command, not an empty success.
+    if (std::none_of(chosen.begin(), chosen.end(), [](bool c) { return c; })) {
+      std::string named;
+      for (const auto& t : selection.tags) named += (named.empty() ? "'" : ", '") + t + "'";
+      throw std::invalid_argument(
+          std::string(selection.tags.size() == 1 ? "--tag " : "--tags ") + named +
+          (selection.only.empty() ? " selects" : " with --only selects") + " no check");
+    }
+  }
   // Pull in prerequisites (transitively), whatever their tags.
   for (bool grew = true; grew;) {
     grew = false;

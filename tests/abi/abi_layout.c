@@ -1,8 +1,9 @@
 /* The layout of the SDK's public C types as the C compiler sees them:
  * sizeof/offsetof of every field of every struct that crosses the ABI, and
  * the value of every ABI constant. abi_check compares it with the stored
- * baseline (baseline-1.0.txt). A new public struct, field or constant must be
- * added here (and appended to the baseline) when it is added to plugin.h. */
+ * baselines (baseline-1.0.txt, baseline-1.1.txt). A new public struct, field
+ * or constant must be added here when it is added to plugin.h, and recorded
+ * in the baseline of the minor that adds it. */
 #include "abi_layout.h"
 
 #include <triage/plugin.h>
@@ -83,6 +84,20 @@ static const abi_entry entries[] = {
     FIELD(triage_check_type, params_schema),
     FIELD(triage_check_type, run),
     FIELD(triage_check_type, user_data),
+    /* ABI 1.1 */
+    FIELD(triage_check_type, metrics),
+    FIELD(triage_check_type, metric_count),
+    FIELD(triage_check_type, reserved1),
+
+    STRUCT(triage_metric_decl),
+    FIELD(triage_metric_decl, struct_size),
+    FIELD(triage_metric_decl, reserved0),
+    FIELD(triage_metric_decl, name),
+    FIELD(triage_metric_decl, unit),
+    FIELD(triage_metric_decl, description),
+    FIELD(triage_metric_decl, default_warning),
+    FIELD(triage_metric_decl, default_critical),
+    FIELD(triage_metric_decl, remediation),
 
     STRUCT(triage_plugin_descriptor),
     FIELD(triage_plugin_descriptor, struct_size),

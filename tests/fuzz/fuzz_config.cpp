@@ -1,6 +1,7 @@
-// libFuzzer target: config text → parse_config. A ConfigError is the expected
-// outcome for bad input; any other exception, a crash, a sanitizer report or
-// a hang is a bug. On success, checks the invariants the runner relies on.
+// libFuzzer target: config text → parse_config → resolve_references. A
+// ConfigError is the expected outcome for bad input; any other exception, a
+// crash, a sanitizer report or a hang is a bug. On success, checks the
+// invariants the runner relies on.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -52,13 +53,18 @@ void check(const triage::core::Config& config) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   try {
-    check(triage::core::parse_config(text, "fuzz.yaml"));
+    auto config = triage::core::parse_config(text, "fuzz.yaml");
+    check(config);
+    triage::core::resolve_references(config);
+    for (const auto& c : config.checks)
+      if (!c.resolved()) fail("a check left unresolved");
+    check(config);
   } catch (const triage::core::ConfigError& e) {
     if (std::string(e.what()).rfind("fuzz.yaml", 0) != 0)
       fail("ConfigError does not start with the source name");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "fuzz_config: unexpected %s escaped parse_config: %s\n",
-                 typeid(e).name(), e.what());
+    std::fprintf(stderr, "fuzz_config: unexpected %s escaped the config: %s\n", typeid(e).name(),
+                 e.what());
     std::abort();
   }
   return 0;

@@ -42,8 +42,10 @@ nlohmann::json run_to_report(const TempDir& dir, const std::string& config,
                              std::optional<int> expected_exit) {
   const auto config_file = write_file(dir.path(), "checks.yaml", config);
   const auto report_file = dir.path() / "report.json";
-  const std::vector<std::string> args{"run",  "--config", config_file.string(), "--format",
-                                      "json", "--output", report_file.string()};
+  // With --output and no --format nothing goes to stdout; the file is JSON
+  // by its extension.
+  const std::vector<std::string> args{"run", "--config", config_file.string(), "--output",
+                                      report_file.string()};
   const auto r = run_triage(args);
   INFO(describe(r));
   if (expected_exit) CHECK(r.exit_code == *expected_exit);

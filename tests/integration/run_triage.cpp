@@ -48,16 +48,27 @@ std::vector<std::string> child_environment(const RunEnv& env) {
 // or -1 when the child had to be killed. A pidfd makes the wait a poll() with
 // a timeout; without one (an old kernel) the wait has no limit, and ctest's
 // TIMEOUT is the backstop.
-int wait_with_limit(pid_t pid, std::chrono::seconds limit) {
+int wait_with_limit(pid_t pid, std::chrono::seconds limit, const std::string& interrupt_on = {},
+                    const std::string& err_file = {}) {
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   bool killed = false;
+  bool interrupted = interrupt_on.empty();
   if (pidfd >= 0) {
     const auto deadline = Clock::now() + limit;
     for (;;) {
-      const auto left =
+      auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      // Watching for the text: look again every 10 ms until it is there.
+      if (!interrupted) left = std::min<long long>(left, 10);
       pollfd pfd{pidfd, POLLIN, 0};
       const int ready = left > 0 ? ::poll(&pfd, 1, static_cast<int>(left)) : 0;
+      if (ready == 0 && !interrupted && Clock::now() < deadline) {
+        if (read_file(err_file).find(interrupt_on) != std::string::npos) {
+          ::kill(pid, SIGINT);
+          interrupted = true;
+        }
+        continue;
+      }
       if (ready > 0) break;
       if (ready < 0 && errno == EINTR) continue;
       if (ready < 0) break;  // cannot watch: wait without a limit
@@ -115,7 +126,9 @@ RunResult run_triage(const std::vector<std::string>& args, const RunEnv& env) {
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  std::string in_file = "/dev/null";
+  if (env.stdin_text) in_file = write_file(dir.path(), "stdin", *env.stdin_text).string();
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, in_file.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(),
@@ -139,7 +152,7 @@ RunResult run_triage(const std::vector<std::string>& args, const RunEnv& env) {
   if (rc != 0) throw std::runtime_error("cannot start " + binary + ": " + std::strerror(rc));
 
   RunResult result;
-  const int status = wait_with_limit(pid, env.limit);
+  const int status = wait_with_limit(pid, env.limit, env.interrupt_on_stderr, err_file);
   if (status < 0)
     result.exit_code = -1;
   else if (WIFEXITED(status))

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,11 @@ struct RunEnv {
   // A run taking longer than this is killed and reported as failed (exit -1):
   // a watchdog against a hung binary, not a timing assertion.
   std::chrono::seconds limit{120};
+  // Given to the child on stdin (else stdin is /dev/null).
+  std::optional<std::string> stdin_text{};
+  // When set: SIGINT is sent once the child's stderr contains this text (an
+  // event the child reports, never a delay).
+  std::string interrupt_on_stderr{};
 };
 
 // The path of the triage binary under test (from the build system).

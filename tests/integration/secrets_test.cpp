@@ -252,3 +252,147 @@ TEST_CASE("an unset variable is a config error that shows no value", "[secrets][
     CHECK_FALSE(contains(r.out, secret));
   }
 }
+
+TEST_CASE("only the checks a run selects need their variables and secrets",
+          "[secrets][selection]") {
+  const auto& nginx = services().nginx;
+  const TempDir dir;
+  // TRIAGE_IT_UNSET_X is set nowhere: check `needs-secret` and the second
+  // target of `fan` cannot be resolved; `plain` needs nothing.
+  const std::string config =
+      write_file(dir.path(), "lazy.yaml",
+                 "checks:\n"
+                 "  - id: needs-secret\n"
+                 "    plugin: network\n"
+                 "    type: http\n"
+                 "    tags: [secret]\n"
+                 "    params:\n"
+                 "      target: \"" +
+                     nginx.http_url("/health") +
+                     "\"\n"
+                     "      headers: { Authorization: \"Bearer "
+                     "${env:TRIAGE_IT_UNSET_X}\" }\n"
+                     "  - id: plain\n"
+                     "    plugin: network\n"
+                     "    type: http\n"
+                     "    tags: [plain]\n"
+                     "    params: { target: \"" +
+                     nginx.http_url("/status/500") +
+                     "\" }\n"
+                     "  - id: fan\n"
+                     "    plugin: network\n"
+                     "    type: http\n"
+                     "    targets: [\"" +
+                     nginx.http_url("/health") + "\", \"${env:TRIAGE_IT_UNSET_X}\"]\n")
+          .string();
+
+  // The ids a run reported; the run must have exited with `code`.
+  auto ran = [&](const std::vector<std::string>& selection, int code) {
+    std::vector<std::string> args{"run", "-c", config, "-f", "json"};
+    args.insert(args.end(), selection.begin(), selection.end());
+    const auto r = run_triage(args);
+    INFO(describe(r));
+    CHECK(r.exit_code == code);
+    std::vector<std::string> ids;
+    if (r.exit_code != code) return ids;
+    const auto report = parse_json(r.out);
+    CHECK(schema_errors(report).empty());
+    for (const auto& c : report.at("checks")) ids.push_back(c.at("id").get<std::string>());
+    return ids;
+  };
+  using Ids = std::vector<std::string>;
+
+  // `plain` is critical (HTTP 500): the exit code is its status.
+  CHECK(ran({"--only", "plain"}, 2) == Ids{"plain"});
+  CHECK(ran({"--tag", "plain"}, 2) == Ids{"plain"});
+  // A fan-out instance whose target resolved runs alone.
+  const std::string health = "fan[" + nginx.http_url("/health") + "]";
+  CHECK(ran({"--only", health}, 0) == Ids{health});
+  {
+    const auto r = run_triage({"list", "-c", config, "--tag", "plain"});
+    INFO(describe(r));
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("\nplain  network.http  " + nginx.http_url("/status/500")) != std::string::npos);
+  }
+
+  // Selecting what cannot be resolved is the config error, where it was
+  // found, and nothing runs.
+  const std::string params_error = "triage: config error: " + config +
+                                   ":8: checks[needs-secret].params.headers.Authorization: "
+                                   "environment variable TRIAGE_IT_UNSET_X is not set\n";
+  const std::string target_error = "triage: config error: " + config +
+                                   ":17: checks[fan].targets[1]: environment variable "
+                                   "TRIAGE_IT_UNSET_X is not set\n";
+  for (const auto& [args, error] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"run"}, params_error},
+           {{"list"}, params_error},
+           {{"run", "--tag", "secret"}, params_error},
+           {{"run", "--only", "fan"}, target_error},
+           {{"list", "--only", "fan*"}, target_error}}) {
+    auto argv = args;
+    argv.insert(argv.begin() + 1, {"-c", config});
+    const auto r = run_triage(argv);
+    INFO(describe(r));
+    CHECK(r.exit_code == 78);
+    CHECK(r.out.empty());
+    CHECK(r.err == error);
+  }
+}
+
+TEST_CASE("a ${var:...} value is shown in the report, an ${env:...} value is not",
+          "[secrets][var]") {
+  const std::string secret = make_secret();
+  const std::string visible = "visible-" + std::to_string(getpid()) + ".example";
+  const auto& nginx = services().nginx;
+  const TempDir dir;
+  const std::string port = std::to_string(nginx.http_port());
+  const std::string config =
+      write_file(dir.path(), "var.yaml",
+                 "checks:\n"
+                 "  - id: web\n"
+                 "    plugin: network\n"
+                 "    type: http\n"
+                 "    params: { target: \"http://${var:TRIAGE_IT_HOST}:" +
+                     port +
+                     "/health?v=${var:TRIAGE_IT_VISIBLE}&key=${env:TRIAGE_IT_SECRET}\" }\n"
+                     "  - id: echo\n"
+                     "    plugin: c-echo\n"
+                     "    type: echo\n"
+                     "    params: { target: \"${var:TRIAGE_IT_VISIBLE}\", visible: "
+                     "\"${var:TRIAGE_IT_VISIBLE}\", token: \"${env:TRIAGE_IT_SECRET}\" }\n"
+                     "  - id: fan\n"
+                     "    plugin: network\n"
+                     "    type: http\n"
+                     "    targets: [\"http://${var:TRIAGE_IT_HOST}:" +
+                     port + "/health?site=${var:TRIAGE_IT_VISIBLE}\"]\n")
+          .string();
+  RunEnv env;
+  env.set = {{"TRIAGE_IT_HOST", "127.0.0.1"},
+             {"TRIAGE_IT_VISIBLE", visible},
+             {"TRIAGE_IT_SECRET", secret}};
+  const auto r =
+      run_triage({"run", "-c", config, "-f", "json", "-v", "--plugin-dir", test_plugin_dir()}, env);
+  INFO(describe(r));
+  CHECK(r.exit_code == 0);
+  CHECK_FALSE(contains(r.out, secret));
+  CHECK_FALSE(contains(r.err, secret));
+  const auto report = parse_json(r.out);
+  CHECK(schema_errors(report).empty());
+  const auto& web = check_of(report, "web");
+  CHECK(web.at("status") == "ok");
+  CHECK(web.at("target") == "http://127.0.0.1:" + port + "/health?v=" + visible + "&key=***");
+  const auto& echo = check_of(report, "echo");
+  CHECK(echo.at("target") == visible);
+  const std::string params = echo.at("attributes").at("params").get<std::string>();
+  CHECK(contains(params, "\"visible\":\"" + visible + "\""));
+  CHECK(contains(params, "\"token\":\"***\""));
+  const std::string fan = "fan[http://127.0.0.1:" + port + "/health?site=" + visible + "]";
+  CHECK(check_of(report, fan).at("status") == "ok");
+
+  const auto listed = run_triage({"list", "-c", config, "--plugin-dir", test_plugin_dir()}, env);
+  INFO(describe(listed));
+  CHECK(listed.exit_code == 0);
+  CHECK(contains(listed.out, fan + "  network.http"));
+  CHECK(contains(listed.out, "?v=" + visible + "&key=***"));
+  CHECK_FALSE(contains(listed.out, secret));
+}

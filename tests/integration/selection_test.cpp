@@ -2,6 +2,7 @@
 // showing the instances a run would execute (fan-out included).
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <regex>
 #include <set>
 #include <string>
 
@@ -100,16 +101,30 @@ TEST_CASE("triage list shows the instances after fan-out and selection", "[list]
   const TempDir dir;
   const std::string config = write_file(dir.path(), "checks.yaml", kConfig).string();
 
-  SECTION("text: one line per instance with plugin.type, target and dependencies") {
+  SECTION("text: an aligned row per instance with plugin.type, target and dependencies") {
     const auto r = run_triage({"list", "--config", config});
     INFO(describe(r));
     CHECK(r.exit_code == 0);
     CHECK(r.err.empty());
-    CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 5);
-    CHECK(r.out.find("lo-many[127.0.0.3]  network.loopback  127.0.0.3") != std::string::npos);
-    CHECK(r.out.find("lo-many[127.0.0.4]  network.loopback  127.0.0.4") != std::string::npos);
-    CHECK(r.out.find("after lo-db") != std::string::npos);
-    CHECK(r.out.find("[web prod]") != std::string::npos);
+    // A header, 5 rows, a blank line and the count.
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 8);
+    CHECK(r.out.rfind("ID  ", 0) == 0);
+    CHECK(r.out.find("\n5 checks\n") != std::string::npos);
+    CHECK(std::regex_search(r.out, std::regex("\nlo-many\\[127\\.0\\.0\\.3\\] +network\\.loopback +"
+                                              "127\\.0\\.0\\.3 ")));
+    // Columns line up: every row's CHECK column starts where the header's does.
+    const auto column = r.out.find("CHECK");
+    std::size_t start = r.out.find('\n') + 1;
+    for (int row = 0; row < 5; ++row) {
+      const auto end = r.out.find('\n', start);
+      const auto line = r.out.substr(start, end - start);
+      INFO(line);
+      CHECK(line.substr(column, 8) == "network.");
+      CHECK(line[column - 1] == ' ');
+      start = end + 1;
+    }
+    CHECK(std::regex_search(r.out, std::regex(" lo-db +late\\n")));
+    CHECK(r.out.find(" web,prod\n") != std::string::npos);
   }
 
   SECTION("json, with a tag selection") {

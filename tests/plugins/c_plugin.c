@@ -31,13 +31,14 @@ static triage_rc run_echo(const triage_host_api* host, triage_check_ctx ctx, con
   return host->set_status(ctx, TRIAGE_STATUS_OK, summary, sizeof summary - 1);
 }
 
-static const triage_check_type echo_type = {sizeof(triage_check_type),
-                                            TRIAGE_CHECK_THREAD_SAFE,
-                                            "echo",
-                                            "Echoes its params",
-                                            "{\"type\":\"object\"}",
-                                            run_echo,
-                                            0};
+/* Designated initialisers: fields a later minor appends stay zero. This type
+ * leaves `metrics` NULL, so it declares none (thresholds are not checked). */
+static const triage_check_type echo_type = {.struct_size = sizeof(triage_check_type),
+                                            .flags = TRIAGE_CHECK_THREAD_SAFE,
+                                            .name = "echo",
+                                            .description = "Echoes its params",
+                                            .params_schema = "{\"type\":\"object\"}",
+                                            .run = run_echo};
 static const triage_check_type* const types[] = {&echo_type};
 
 static triage_rc init(const triage_host_api* host, const triage_check_type* const** out_types,

@@ -25,14 +25,16 @@ constexpr const char* kLocations = R"(
     location / { return 404; }
 )";
 
-void server_block(std::ostream& out, std::uint16_t port, const fs::path* cert,
-                  const fs::path* key) {
+void server_block(std::ostream& out, const fs::path& files, std::uint16_t port,
+                  const fs::path* cert, const fs::path* key) {
   out << "  server {\n"
       << "    listen 127.0.0.1:" << port << (cert != nullptr ? " ssl;\n" : ";\n");
   if (cert != nullptr) {
     out << "    ssl_certificate " << cert->string() << ";\n"
         << "    ssl_certificate_key " << key->string() << ";\n";
   }
+  // Files tests write, served as they are (e.g. a JSON status document).
+  out << "    location /files/ { alias " << files.string() << "/; }\n";
   out << kLocations << "  }\n";
 }
 
@@ -59,10 +61,11 @@ std::string nginx_config(const fs::path& dir, const fs::path& log, const Certs& 
       << "  default_type text/plain;\n"
       // Location: /health exactly as documented, not rebuilt from the Host header.
       << "  absolute_redirect off;\n";
-  server_block(out, http, nullptr, nullptr);
-  server_block(out, https, &certs.valid_cert, &certs.valid_key);
-  server_block(out, expired, &certs.expired_cert, &certs.expired_key);
-  server_block(out, wrong_host, &certs.wrong_host_cert, &certs.wrong_host_key);
+  const fs::path files = dir / "files";
+  server_block(out, files, http, nullptr, nullptr);
+  server_block(out, files, https, &certs.valid_cert, &certs.valid_key);
+  server_block(out, files, expired, &certs.expired_cert, &certs.expired_key);
+  server_block(out, files, wrong_host, &certs.wrong_host_cert, &certs.wrong_host_key);
   out << "}\n";
   return out.str();
 }
@@ -72,6 +75,7 @@ std::string nginx_config(const fs::path& dir, const fs::path& log, const Certs& 
 Nginx::Nginx() : certs_(make_certs(dir_.path() / "certs")) {
   const fs::path config = dir_.path() / "nginx.conf";
   const fs::path log = dir_.path() / "nginx.log";
+  fs::create_directories(files_dir());
   for (int attempt = 1;; ++attempt) {
     const auto ports = detail::distinct_free_ports(4);
     http_port_ = ports[0];
@@ -100,6 +104,10 @@ Nginx::Nginx() : certs_(make_certs(dir_.path() / "certs")) {
 }
 
 Nginx::~Nginx() = default;
+
+std::filesystem::path Nginx::files_dir() const {
+  return dir_.path() / "files";
+}
 
 std::string Nginx::http_url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(http_port_) + path;

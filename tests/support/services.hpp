@@ -77,6 +77,7 @@ Certs make_certs(const std::filesystem::path& dir);
 //   /status/404   404      /status/500   500      /status/503   503
 //   /redirect     302 to /health
 //   /echo-header  200, body is the value of the request's X-Triage-Test header
+//   /files/NAME   the file files_dir()/NAME, as a test wrote it (404 when absent)
 class Nginx {
  public:
   Nginx();
@@ -90,6 +91,8 @@ class Nginx {
   std::string http_url(const std::string& path) const;
   // "https://localhost:<https_port><path>"
   std::string https_url(const std::string& path) const;
+  // Where tests put the files served under /files/ (readable by nginx).
+  std::filesystem::path files_dir() const;
 
  private:
   TempDir dir_;

@@ -1,5 +1,7 @@
 // Config parsing: the documented shape, fan-out, and errors that name
 // file:line and the key.
+#include <stdlib.h>
+
 #include <catch2/catch.hpp>
 
 #include "triage/core/config.hpp"
@@ -7,6 +9,7 @@
 using namespace std::chrono_literals;
 using triage::core::ConfigError;
 using triage::core::parse_config;
+using triage::core::resolve_references;
 
 namespace {
 
@@ -135,4 +138,60 @@ TEST_CASE("the built-in default config parses and targets this machine", "[confi
   CHECK(config.path.empty());
   CHECK(config.checks.size() >= 4);
   for (const auto& c : config.checks) CHECK((c.plugin == "network" || c.plugin == "storage"));
+  auto copy = config;
+  resolve_references(copy);  // it holds no references: nothing to resolve, nothing fails
+  REQUIRE(copy.checks.size() == config.checks.size());
+  for (std::size_t i = 0; i < copy.checks.size(); ++i) {
+    CHECK(copy.checks[i].resolved());
+    CHECK(copy.checks[i].params == config.checks[i].params);
+  }
+}
+
+TEST_CASE("references: targets are resolved as the config is read, params later", "[config]") {
+  setenv("TRIAGE_UT_CFG_SITE", "eu-west.example", 1);
+  auto config = parse_config(R"(checks:
+  - id: web
+    plugin: network
+    type: tcp
+    targets: ["${var:TRIAGE_UT_CFG_SITE}:443", "plain:80"]
+    params: { timeout_hint: "${var:TRIAGE_UT_CFG_SITE}" }
+  - id: api
+    plugin: network
+    type: http
+    params: { target: "https://${var:TRIAGE_UT_CFG_SITE}/", n: 3, note: "no reference" }
+)",
+                             "c.yaml");
+  unsetenv("TRIAGE_UT_CFG_SITE");
+  REQUIRE(config.checks.size() == 3);
+  CHECK(config.checks[0].id == "web[eu-west.example:443]");
+  CHECK(config.checks[0].params["timeout_hint"] == "${var:TRIAGE_UT_CFG_SITE}");
+  CHECK(config.checks[1].resolved() == false);  // its params still hold one
+  CHECK(config.checks[2].target == "https://${var:TRIAGE_UT_CFG_SITE}/");
+  REQUIRE(config.checks[2].references.size() == 1);
+  CHECK(config.checks[2].references[0].key == "checks[api].params.target");
+  CHECK(config.checks[2].references[0].location.line == 10);
+  // Resolution reads the environment when it runs, not when the config was read.
+  CHECK_THROWS_WITH(resolve_references(config),
+                    "c.yaml:6: checks[web].params.timeout_hint: environment variable "
+                    "TRIAGE_UT_CFG_SITE is not set");
+  setenv("TRIAGE_UT_CFG_SITE", "us-east.example", 1);
+  resolve_references(config);
+  unsetenv("TRIAGE_UT_CFG_SITE");
+  CHECK(config.checks[0].params["timeout_hint"] == "us-east.example");
+  CHECK(config.checks[2].target == "https://us-east.example/");
+  CHECK(config.checks[2].params["n"] == 3);
+  CHECK(config.checks[2].params["note"] == "no reference");
+  CHECK(config.secrets.empty());
+}
+
+TEST_CASE("a repeated params key replaces the earlier value and its references", "[config]") {
+  unsetenv("TRIAGE_UT_MISSING");
+  auto config = parse_config(
+      "checks:\n  - id: a\n    plugin: p\n    type: t\n    params:\n"
+      "      x: \"${env:TRIAGE_UT_MISSING}\"\n      x: 5\n"
+      "      y: { deep: \"${env:TRIAGE_UT_MISSING}\" }\n      y: plain\n",
+      "c.yaml");
+  resolve_references(config);
+  CHECK(config.checks[0].params["x"] == 5);
+  CHECK(config.checks[0].params["y"] == "plain");
 }

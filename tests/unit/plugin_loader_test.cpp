@@ -53,13 +53,13 @@ TEST_CASE("a missing folder is not an error", "[loader]") {
 TEST_CASE("checks of loaded plugins run through the host API", "[loader][runner]") {
   PluginRegistry registry;
   registry.load_directory(kDir);
-  const auto config = parse_config(R"(checks:
+  auto config = parse_config(R"(checks:
   - {id: c, plugin: c-echo, type: echo, params: {target: here}}
   - {id: throws, plugin: test-cxx, type: throws}
   - {id: report, plugin: test-cxx, type: report, params: {value: 75}}
   - {id: waits, plugin: test-cxx, type: waits, timeout: 20ms}
 )",
-                                   "l.yaml");
+                             "l.yaml");
   validate_plugins(config, registry);
   InProcessExecutor executor(registry);
   RunOptions options;
@@ -90,7 +90,8 @@ TEST_CASE("unknown plugins and check types are config errors with a suggestion",
   registry.load_directory(kDir);
   auto error_of = [&](const std::string& text) {
     try {
-      validate_plugins(parse_config(text, "v.yaml"), registry);
+      auto config = parse_config(text, "v.yaml");
+      validate_plugins(config, registry);
     } catch (const ConfigError& e) {
       return std::string(e.what());
     }

@@ -117,7 +117,7 @@ TEST_CASE("the nagios view is one line with perfdata", "[report][views]") {
                                      "  [critical] Connection refused: nothing listens on "
                                      "10.0.0.1:443\n    fix: Start the service; check firewall "
                                      "rules\n"));
-  CHECK_THAT(rest, Catch::Contains("WARNING api: 200 OK\n  latency_p50_ms = 150ms (warning "
+  CHECK_THAT(rest, Catch::Contains("WARNING api: 200 OK\n  latency_p50_ms = 150 ms (warning "
                                    "threshold 100)\n"));
   CHECK(rest.find('|') == std::string::npos);
 }

@@ -1,6 +1,7 @@
-// Secrets: ${env:...} and ${file:...} references in config values, `$${`
-// escapes, secret params declared by a check type's schema, redaction, and
-// that no error message and no view of a report ever holds a secret.
+// Secrets: ${var:...}, ${env:...} and ${file:...} references in config
+// values, `$${` escapes, resolution of only the selected checks, secret params
+// declared by a check type's schema, redaction, and that no error message and
+// no view of a report ever holds a secret.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <stdexcept>
 
 #include "services.hpp"
 #include "triage/core/config.hpp"
@@ -41,9 +43,16 @@ class EnvVar {
   std::string name_;
 };
 
+// Parsed, with the references of every check resolved (as a run of them all).
+Config resolved(const std::string& text, const std::string& source = "s.yaml") {
+  auto config = parse_config(text, source);
+  resolve_references(config);
+  return config;
+}
+
 std::string config_error(const std::string& text, const std::string& source = "s.yaml") {
   try {
-    parse_config(text, source);
+    resolved(text, source);
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -57,7 +66,7 @@ const std::string kCheck = "checks:\n  - id: api\n    plugin: network\n    type:
 TEST_CASE("env references are substituted in every string of params", "[secrets][config]") {
   const EnvVar token("TRIAGE_UT_TOKEN", "tok-1234567");
   const EnvVar sig("TRIAGE_UT_SIG", "sig-abcdefg");
-  const auto config = parse_config(kCheck + R"(    params:
+  const auto config = resolved(kCheck + R"(    params:
       target: "https://api.example/x?sig=${env:TRIAGE_UT_SIG}&v=1"
       headers:
         Authorization: "Bearer ${env:TRIAGE_UT_TOKEN}"
@@ -66,7 +75,7 @@ TEST_CASE("env references are substituted in every string of params", "[secrets]
       port: 443
       on: true
 )",
-                                   "s.yaml");
+                               "s.yaml");
   REQUIRE(config.checks.size() == 1);
   const auto& p = config.checks[0].params;
   CHECK(p["target"] == "https://api.example/x?sig=sig-abcdefg&v=1");
@@ -88,7 +97,7 @@ TEST_CASE("env references are substituted in every string of params", "[secrets]
 
 TEST_CASE("targets of a fan-out are substituted too", "[secrets][config]") {
   const EnvVar host("TRIAGE_UT_HOST", "hidden-host.internal");
-  const auto config = parse_config(
+  const auto config = resolved(
       "checks:\n  - id: web\n    plugin: network\n    type: tcp\n"
       "    targets: [\"${env:TRIAGE_UT_HOST}:443\", \"public:80\"]\n",
       "s.yaml");
@@ -102,12 +111,12 @@ TEST_CASE("targets of a fan-out are substituted too", "[secrets][config]") {
 
 TEST_CASE("$${ is a literal ${, and other dollars are left alone", "[secrets][config]") {
   const EnvVar v("TRIAGE_UT_V", "value-9876");
-  const auto config = parse_config(kCheck + R"(    params:
+  const auto config = resolved(kCheck + R"(    params:
       a: "$${env:TRIAGE_UT_V}"
       b: "cost: $5, $$ and ${env:TRIAGE_UT_V} and $${"
       c: "$"
 )",
-                                   "s.yaml");
+                               "s.yaml");
   const auto& p = config.checks[0].params;
   CHECK(p["a"] == "${env:TRIAGE_UT_V}");
   CHECK(p["b"] == "cost: $5, $$ and value-9876 and ${");
@@ -129,7 +138,8 @@ TEST_CASE("file references read the file and strip one trailing newline", "[secr
                                      "}\"\n"
                                      "      rel: \"${file:two-newlines}\"\n"
                                      "      crlf: \"${file:crlf}\"\n");
-  const auto config = load_config(config_path);
+  auto config = load_config(config_path);
+  resolve_references(config);
   const auto& p = config.checks[0].params;
   CHECK(p["abs"] == "file-secret-42");
   CHECK(p["rel"] == "kept-newline\n");  // relative to the config's folder
@@ -169,8 +179,8 @@ TEST_CASE("unresolvable references are config errors that name the key, not a va
              Catch::Contains("checks[api].params.x: '${' without a closing '}' (write $${ for a "
                              "literal '${')"));
   CHECK_THAT(config_error(kCheck + "    params:\n      x: \"${vault:kv/x}\"\n"),
-             Catch::Contains("checks[api].params.x: '${' starts neither ${env:NAME} nor "
-                             "${file:PATH}"));
+             Catch::Contains("checks[api].params.x: '${' starts none of ${var:NAME}, "
+                             "${env:NAME} or ${file:PATH}"));
   CHECK_THAT(config_error(kCheck + "    params:\n      x: \"${env:1BAD}\"\n"),
              Catch::Contains("checks[api].params.x: '${env:' must be followed by a variable name"));
   CHECK_THAT(config_error(kCheck + "    params:\n      x: \"${file:}\"\n"),
@@ -190,6 +200,137 @@ TEST_CASE("unresolvable references are config errors that name the key, not a va
     CHECK_THAT(e2, Catch::Contains("give either targets"));
     CHECK(e2.find("hunter2-secret") == std::string::npos);
   }
+}
+
+TEST_CASE("var references are substituted from the environment but are not secrets",
+          "[secrets][config][var]") {
+  const EnvVar host("TRIAGE_UT_API_HOST", "api.staging.example");
+  const EnvVar token("TRIAGE_UT_TOKEN", "tok-1234567");
+  // A substituted value is never read again for references.
+  const EnvVar nested("TRIAGE_UT_NESTED", "${env:TRIAGE_UT_TOKEN}");
+  const auto config = resolved(kCheck + R"(    params:
+      target: "https://${var:TRIAGE_UT_API_HOST}/health?sig=${env:TRIAGE_UT_TOKEN}"
+      host: ${var:TRIAGE_UT_API_HOST}
+      list: ["${var:TRIAGE_UT_API_HOST}:8443"]
+      literal: "$${var:TRIAGE_UT_API_HOST}"
+      nested: "${var:TRIAGE_UT_NESTED}"
+)");
+  const auto& p = config.checks[0].params;
+  CHECK(p["target"] == "https://api.staging.example/health?sig=tok-1234567");
+  CHECK(config.checks[0].target == "https://api.staging.example/health?sig=tok-1234567");
+  CHECK(p["host"] == "api.staging.example");
+  CHECK(p["list"][0] == "api.staging.example:8443");
+  CHECK(p["literal"] == "${var:TRIAGE_UT_API_HOST}");
+  CHECK(p["nested"] == "${env:TRIAGE_UT_TOKEN}");
+  // Of a value mixing both, only what ${env:...} gave is secret.
+  CHECK(config.secrets.values() == std::vector<std::string>{"tok-1234567"});
+  CHECK(config.secrets.redact(config.checks[0].target) ==
+        "https://api.staging.example/health?sig=***");
+  CHECK(config.secrets.redact(p.dump()).find("api.staging.example") != std::string::npos);
+
+  SECTION("in a fan-out target: the instance id shows the value") {
+    const auto fan = resolved(
+        "checks:\n  - id: web\n    plugin: network\n    type: tcp\n"
+        "    targets: [\"${var:TRIAGE_UT_API_HOST}:443\"]\n");
+    REQUIRE(fan.checks.size() == 1);
+    CHECK(fan.checks[0].id == "web[api.staging.example:443]");
+    CHECK(fan.checks[0].params["target"] == "api.staging.example:443");
+    CHECK(fan.secrets.empty());
+  }
+
+  SECTION("errors are worded as for ${env:...}") {
+    unsetenv("TRIAGE_UT_MISSING");
+    CHECK(config_error(kCheck +
+                       "    params:\n      target: \"https://${var:TRIAGE_UT_MISSING}/\"\n") ==
+          "s.yaml:6: checks[api].params.target: environment variable TRIAGE_UT_MISSING is not set");
+    CHECK(config_error("checks:\n  - id: web\n    plugin: network\n    type: tcp\n"
+                       "    targets: [a, \"${var:TRIAGE_UT_MISSING}\"]\n") ==
+          "s.yaml:5: checks[web].targets[1]: environment variable TRIAGE_UT_MISSING is not set");
+    for (const std::string bad : {"${var:1BAD}", "${var:}", "${var:A-B}"}) {
+      INFO(bad);
+      CHECK_THAT(config_error(kCheck + "    params:\n      x: \"" + bad + "\"\n"),
+                 Catch::StartsWith("s.yaml:6: checks[api].params.x: '${var:' must be followed by "
+                                   "a variable name"));
+    }
+  }
+}
+
+TEST_CASE("params references are resolved only for the checks given to resolve_references",
+          "[secrets][config][lazy]") {
+  unsetenv("TRIAGE_UT_MISSING");
+  const EnvVar token("TRIAGE_UT_TOKEN", "tok-lazy-1234");
+  const std::string text = R"(checks:
+  - id: a
+    plugin: network
+    type: http
+    params:
+      target: "http://x/"
+      headers: { Authorization: "Bearer ${env:TRIAGE_UT_MISSING}" }
+  - id: b
+    plugin: network
+    type: http
+    params: { target: "http://y/?k=${env:TRIAGE_UT_TOKEN}" }
+)";
+  // Reading the config needs no variable and reads no secret.
+  auto config = parse_config(text, "s.yaml");
+  REQUIRE(config.checks.size() == 2);
+  CHECK_FALSE(config.checks[0].resolved());
+  CHECK_FALSE(config.checks[1].resolved());
+  CHECK(config.secrets.empty());
+  CHECK(config.checks[1].target == "http://y/?k=${env:TRIAGE_UT_TOKEN}");
+
+  SECTION("the selected check alone resolves") {
+    config.checks.erase(config.checks.begin());
+    resolve_references(config);
+    REQUIRE(config.checks[0].resolved());
+    CHECK(config.checks[0].target == "http://y/?k=tok-lazy-1234");
+    CHECK(config.checks[0].params["target"] == "http://y/?k=tok-lazy-1234");
+    CHECK(config.secrets.redact(config.checks[0].target) == "http://y/?k=***");
+    resolve_references(config);  // again: nothing changes
+    CHECK(config.checks[0].target == "http://y/?k=tok-lazy-1234");
+  }
+
+  SECTION("resolving all of them is the config error, naming file, line and key") {
+    CHECK_THROWS_WITH(resolve_references(config),
+                      "s.yaml:7: checks[a].params.headers.Authorization: environment variable "
+                      "TRIAGE_UT_MISSING is not set");
+    CHECK(config.checks[0].params["headers"]["Authorization"] == "Bearer ${env:TRIAGE_UT_MISSING}");
+  }
+
+  SECTION("a malformed reference is an error as the config is read, selected or not") {
+    CHECK_THROWS_WITH(
+        parse_config(text + "  - {id: c, plugin: p, type: t, params: {x: \"${env:TRIAGE_UT\"}}\n",
+                     "s.yaml"),
+        "s.yaml:12: checks[c].params.x: '${' without a closing '}' (write $${ for a literal "
+        "'${')");
+  }
+}
+
+TEST_CASE("a fan-out target that cannot be resolved fails only when its instance is resolved",
+          "[secrets][config][lazy]") {
+  unsetenv("TRIAGE_UT_MISSING");
+  const EnvVar host("TRIAGE_UT_HOST", "hidden-host.internal");
+  auto config = parse_config(
+      "checks:\n  - id: web\n    plugin: network\n    type: tcp\n"
+      "    targets: [\"${env:TRIAGE_UT_HOST}:443\", \"${env:TRIAGE_UT_MISSING}:80\"]\n",
+      "s.yaml");
+  REQUIRE(config.checks.size() == 2);
+  // Targets are resolved as the config is read: --only matches the ids made of them.
+  CHECK(config.checks[0].id == "web[hidden-host.internal:443]");
+  CHECK(config.checks[0].resolved());
+  CHECK(config.secrets.redact(config.checks[0].id) == "web[***:443]");
+  // The other keeps its target as written, and the error for later.
+  CHECK(config.checks[1].id == "web[${env:TRIAGE_UT_MISSING}:80]");
+  CHECK(config.checks[1].target == "${env:TRIAGE_UT_MISSING}:80");
+  CHECK_FALSE(config.checks[1].resolved());
+
+  auto first = config;
+  first.checks.pop_back();
+  CHECK_NOTHROW(resolve_references(first));
+  config.checks.erase(config.checks.begin());
+  CHECK_THROWS_WITH(resolve_references(config),
+                    "s.yaml:5: checks[web].targets[1]: environment variable TRIAGE_UT_MISSING "
+                    "is not set");
 }
 
 TEST_CASE("params a schema marks writeOnly or x-triage-secret are secrets", "[secrets][schema]") {
@@ -302,7 +443,7 @@ TEST_CASE("redact replaces every occurrence, overlapping ones included", "[secre
 TEST_CASE("no view of a report shows a secret", "[secrets][report]") {
   const std::string secret = "S3cr3t-unit-" + std::to_string(getpid());
   const EnvVar env("TRIAGE_UT_REPORT", secret);
-  const auto config = parse_config(R"(checks:
+  const auto config = resolved(R"(checks:
   - id: web
     plugin: network
     type: tcp
@@ -313,7 +454,7 @@ TEST_CASE("no view of a report shows a secret", "[secrets][report]") {
     depends_on: [web]
     params: { target: "http://x/?sig=${env:TRIAGE_UT_REPORT}" }
 )",
-                                   "r.yaml");
+                               "r.yaml");
   REQUIRE(config.checks.size() == 2);
   RunOutcome out;
   out.results.resize(2);
@@ -325,7 +466,8 @@ TEST_CASE("no view of a report shows a secret", "[secrets][report]") {
   web.attempts = 1;
   web.findings.push_back(
       {Severity::critical, "Refused by " + secret, "detail " + secret, "remediation " + secret});
-  web.metrics.push_back({"latency_" + secret, 1, "ms", std::nullopt, std::nullopt, Status::ok});
+  web.metrics.push_back(
+      {"latency_" + secret, 1, "ms", std::nullopt, std::nullopt, Status::ok, "fix " + secret});
   web.attributes.emplace_back("attr-" + secret, "value " + secret);
   auto& api = out.results[1];
   api.index = 1;
@@ -341,8 +483,9 @@ TEST_CASE("no view of a report shows a secret", "[secrets][report]") {
   CHECK(report["checks"][0]["summary"] == "connection to ***:443 refused");
   CHECK(report["checks"][1]["target"] == "http://x/?sig=***");
   CHECK(report["checks"][1]["skipped_because"] == "dependency web[***:443] is critical");
-  for (const auto format : {Format::json, Format::text, Format::nagios, Format::junit}) {
-    const std::string text = render(report, format, false);
+  for (const auto format : {Format::json, Format::text, Format::nagios, Format::junit,
+                            Format::ndjson, Format::prometheus}) {
+    const std::string text = render(report, format);
     INFO(text);
     CHECK(text.find(secret) == std::string::npos);
     CHECK(text.find("S3cr3t") == std::string::npos);
@@ -379,4 +522,17 @@ TEST_CASE("add_declared_secrets reads each check type's schema", "[secrets][sche
   CHECK(config.secrets.empty());
   add_declared_secrets(config, registry);
   CHECK(config.secrets.values() == std::vector<std::string>{"plain-text-pw"});
+
+  // A declared-secret param given by ${var:...} is a secret all the same:
+  // add_declared_secrets needs the resolved value, and refuses to run before.
+  const EnvVar pw("TRIAGE_UT_PW", "var-given-pw");
+  auto from_var = parse_config(
+      "checks:\n  - {id: a, plugin: vault, type: login, params: {password: "
+      "\"${var:TRIAGE_UT_PW}\"}}\n",
+      "d.yaml");
+  CHECK_THROWS_AS(add_declared_secrets(from_var, registry), std::logic_error);
+  resolve_references(from_var);
+  CHECK(from_var.secrets.empty());
+  add_declared_secrets(from_var, registry);
+  CHECK(from_var.secrets.values() == std::vector<std::string>{"var-given-pw"});
 }

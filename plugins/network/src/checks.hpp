@@ -11,6 +11,7 @@ struct DnsCheck {
   static constexpr const char* description =
       "Resolves a name with c-ares against the system resolver or a given server";
   static const char* const params_schema;
+  static const Metrics metrics;  // what it emits, with defaults and remediations
   void run(Context& ctx);
 };
 
@@ -19,6 +20,7 @@ struct TcpCheck {
   static constexpr const char* description =
       "Connects to host:port, optionally sends a line and expects a banner";
   static const char* const params_schema;
+  static const Metrics metrics;  // what it emits, with defaults and remediations
   void run(Context& ctx);
 };
 
@@ -27,6 +29,7 @@ struct HttpCheck {
   static constexpr const char* description =
       "Requests a URL N times with libcurl and reports latency percentiles and error rate";
   static const char* const params_schema;
+  static const Metrics metrics;  // what it emits, with defaults and remediations
   void run(Context& ctx);
 };
 
@@ -35,6 +38,7 @@ struct TlsCheck {
   static constexpr const char* description =
       "Reads a server's certificate chain: expiry, trust, hostname, protocol";
   static const char* const params_schema;
+  static const Metrics metrics;  // what it emits, with defaults and remediations
   void run(Context& ctx);
 };
 
@@ -43,6 +47,7 @@ struct RouteCheck {
   static constexpr const char* description =
       "Checks that a default route exists and its gateway is a reachable neighbour";
   static const char* const params_schema;
+  static const Metrics metrics;  // what it emits, with defaults and remediations
   void run(Context& ctx);
 };
 
@@ -51,6 +56,7 @@ struct LoopbackCheck {
   static constexpr const char* description =
       "Opens a listener on a loopback address and round-trips bytes through it";
   static const char* const params_schema;
+  static const Metrics metrics;  // what it emits, with defaults and remediations
   void run(Context& ctx);
 };
 

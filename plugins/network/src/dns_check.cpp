@@ -67,6 +67,27 @@ const char* const DnsCheck::params_schema = R"({
 })";
 
 namespace {
+// Runbook-style defaults: a cached answer takes a few ms, an uncached
+// recursive lookup usually under 200 ms; past a second applications stall.
+constexpr MetricDecl kMetrics[] = {
+    metric("latency_ms", "ms",
+           "From sending the query to its answer (any answer, NXDOMAIN included); not emitted "
+           "on a timeout")
+        .warning("200")
+        .critical("1000")
+        .remediation("The resolver answers slowly: check its load and its upstream servers "
+                     "(dig NAME @SERVER shows the query time); point /etc/resolv.conf at a "
+                     "closer or local caching resolver if it is far away or overloaded."),
+    metric("answers", "", "Records of the queried type in the answer (0 for NXDOMAIN, SERVFAIL)")
+        .remediation("Fewer records than expected: check the zone on its authoritative server "
+                     "(dig NAME TYPE @AUTHORITATIVE) for a removed record, and whether a backend "
+                     "dropped out of DNS-based load balancing."),
+};
+}  // namespace
+
+const Metrics DnsCheck::metrics{kMetrics};
+
+namespace {
 
 using Clock = std::chrono::steady_clock;
 

@@ -15,12 +15,14 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "checks.hpp"
@@ -63,10 +65,20 @@ const char* const HttpCheck::params_schema = R"({
     },
     "json_pointer": {
       "type": "string", "pattern": "^(/.*)?$",
-      "description": "RFC 6901 pointer into the JSON response body, e.g. /status; the value must exist (and equal `equals` when given)."
+      "description": "RFC 6901 pointer into the JSON response body, e.g. /status; the value must exist (and equal `equals`, or one of `one_of`, when given)."
     },
     "equals": {
       "description": "The JSON value expected at `json_pointer` (any JSON type)."
+    },
+    "one_of": {
+      "type": "array", "minItems": 1,
+      "description": "The JSON values accepted at `json_pointer`, e.g. [\"RUNNING\", \"RESIZING\"] (any JSON types; instead of `equals`)."
+    },
+    "json_metrics": {
+      "type": "object",
+      "propertyNames": {"pattern": "^[A-Za-z0-9_.:-]+$"},
+      "additionalProperties": {"type": "string", "pattern": "^(/.*)?$"},
+      "description": "Metrics read from the JSON response body: metric name to the RFC 6901 pointer of a number (true/false count as 1/0), e.g. {\"lag_s\": \"/lag/seconds\"}, taken from the last successful response; `thresholds:` apply to them by name. A value that is missing or not a number makes the check unknown with a finding."
     },
     "samples": {
       "type": "integer", "minimum": 1, "maximum": 10000, "default": 1,
@@ -103,6 +115,44 @@ const char* const HttpCheck::params_schema = R"({
 
 namespace {
 
+// Runbook API targets: p50 < 100 ms, p99 < 500 ms, error rate < 0.1 %; its
+// "error spike > 1 %" alert is a warning, so critical is left at 5 %.
+constexpr const char* kSlowRemediation =
+    "Runbook High Latency (the service is undersized or waits on a slow dependency): check its "
+    "load, its logs and its slowest backends; scale it up or out if it is saturated.";
+constexpr MetricDecl kMetrics[] = {
+    metric("latency_p50_ms", "ms",
+           "Median total time of the successful requests (connect, TLS, request, whole response)")
+        .warning("100")
+        .remediation(kSlowRemediation),
+    metric("latency_p95_ms", "ms", "95th percentile of the same").remediation(kSlowRemediation),
+    metric("latency_p99_ms", "ms", "99th percentile of the same")
+        .warning("500")
+        .remediation(kSlowRemediation),
+    metric("ttfb_ms", "ms", "Median time to the first response byte of the successful requests")
+        .remediation("The server is slow to start answering: check the application's request "
+                     "handling (worker pool, slow queries, cold caches) rather than the network."),
+    metric("error_rate_pct", "%",
+           "Share of finished requests that failed (transport error, unexpected status, body or "
+           "JSON mismatch)")
+        .warning("0.1")
+        .critical("5")
+        .remediation("The findings name each kind of failure and how many requests hit it: fix "
+                     "the most frequent first (runbook Error Spike: the service's logs, recent "
+                     "deployments, its upstreams)."),
+    metric("status_code", "", "Status code of the last response"),
+    // The names are the keys of params.json_metrics, chosen by the user.
+    metric("{json_metrics}", "",
+           "A number read from the JSON response: one metric per key of json_metrics, at its "
+           "pointer"),
+};
+
+}  // namespace
+
+const Metrics HttpCheck::metrics{kMetrics};
+
+namespace {
+
 using Clock = std::chrono::steady_clock;
 constexpr std::size_t kMaxBody = 4 * 1024 * 1024;  // bytes of a body kept for judging
 constexpr std::size_t kPreview = 200;              // bytes of a body shown in a finding
@@ -133,6 +183,10 @@ struct Params {
   std::optional<nlohmann::json::json_pointer> pointer;
   std::string pointer_text;
   std::optional<nlohmann::json> equals;
+  std::optional<nlohmann::json> one_of;  // an array: the value must be one of them
+  // json_metrics: name -> pointer, in name order
+  std::vector<std::pair<std::string, nlohmann::json::json_pointer>> json_metrics;
+  std::vector<std::string> json_metric_pointers;  // as written, for findings
   int samples = 1;
   int concurrency = 1;
   bool follow = false;
@@ -175,9 +229,10 @@ bool is_token_char(unsigned char c) {
 
 Params read_params(const Context& ctx) {
   static const std::set<std::string> known{
-      "target",           "method",        "headers", "body",     "expect_status",
-      "body_contains",    "json_pointer",  "equals",  "samples",  "concurrency",
-      "follow_redirects", "max_redirects", "ca_file", "insecure", "timeout_ms"};
+      "target",       "method",           "headers",       "body",         "expect_status",
+      "body_contains", "json_pointer",    "equals",        "one_of",       "json_metrics",
+      "samples",      "concurrency",      "follow_redirects", "max_redirects", "ca_file",
+      "insecure",     "timeout_ms"};
   if (!ctx.params().is_object()) throw ParamError("params must be a JSON object");
   for (const auto& item : ctx.params().items())
     if (known.count(item.key()) == 0) throw ParamError("unknown param '" + item.key() + "'");
@@ -252,6 +307,41 @@ Params read_params(const Context& ctx) {
   if (ctx.params().contains("equals")) {
     if (!p.pointer) throw ParamError("param 'equals' needs 'json_pointer'");
     p.equals = ctx.params().at("equals");
+  }
+  if (ctx.has("one_of")) {
+    if (!p.pointer) throw ParamError("param 'one_of' needs 'json_pointer'");
+    if (p.equals) throw ParamError("give either 'equals' or 'one_of', not both");
+    const auto& values = ctx.params().at("one_of");
+    if (!values.is_array() || values.empty())
+      throw ParamError("param 'one_of' must be a non-empty array of JSON values");
+    p.one_of = values;
+  }
+  if (ctx.has("json_metrics")) {
+    const auto& m = ctx.params().at("json_metrics");
+    if (!m.is_object())
+      throw ParamError("param 'json_metrics' must be an object of metric name to JSON pointer");
+    for (const auto& item : m.items()) {
+      const std::string& name = item.key();
+      if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char c) {
+            return std::isalnum(c) != 0 || std::strchr("_.:-", c) != nullptr;
+          }))
+        throw ParamError("param 'json_metrics': '" + name +
+                         "' is not a metric name (letters, digits, '_', '.', ':', '-')");
+      if (std::any_of(std::begin(kMetrics), std::end(kMetrics),
+                      [&](const MetricDecl& d) { return d.name() == name; }))
+        throw ParamError("param 'json_metrics': '" + name +
+                         "' is already a metric of the http check; choose another name");
+      if (!item.value().is_string())
+        throw ParamError("param 'json_metrics': the pointer of '" + name + "' must be a string");
+      const auto text = item.value().get<std::string>();
+      try {
+        p.json_metrics.emplace_back(name, nlohmann::json::json_pointer(text));
+      } catch (const nlohmann::json::exception& e) {
+        throw ParamError("param 'json_metrics': '" + text + "' (for '" + name +
+                         "') is not an RFC 6901 pointer: " + e.what());
+      }
+      p.json_metric_pointers.push_back(text);
+    }
   }
 
   p.samples = ctx.param<int>("samples", 1);
@@ -657,6 +747,8 @@ void HttpCheck::run(Context& ctx) {
   std::vector<double> ttfbs;      // time to first byte of successful requests, ms
   std::optional<LastResponse> last;
   std::string ok_status_text;  // "200 OK" of the last successful request
+  std::string json_body;       // body of the last successful request, for json_metrics
+  bool json_body_truncated = false;
   int started = 0;
   int finished = 0;
   int failed = 0;
@@ -727,13 +819,27 @@ void HttpCheck::run(Context& ctx) {
       if (!doc.contains(*p.pointer)) {
         failures.add("JSON value mismatch at " + p.pointer_text,
                      p.url_shown + ": expected " +
-                         (p.equals ? p.equals->dump() : std::string("a value")) + " at " +
+                         (p.equals     ? p.equals->dump()
+                          : p.one_of ? "one of " + p.one_of->dump()
+                                     : std::string("a value")) +
+                         " at " +
                          p.pointer_text + ", got nothing (no such member); " + preview,
                      "The service no longer reports this field: check its version and API, or "
                      "update json_pointer.");
         return false;
       }
       const auto& value = doc.at(*p.pointer);
+      if (p.one_of &&
+          std::find(p.one_of->begin(), p.one_of->end(), value) == p.one_of->end()) {
+        failures.add("JSON value mismatch at " + p.pointer_text,
+                     p.url_shown + ": expected one of " + p.one_of->dump() + " at " +
+                         p.pointer_text + ", got " + escape_printable(value.dump(), kPreview),
+                     "The service reports another state at " + p.pointer_text +
+                         ": investigate the component it describes (its own health, its "
+                         "dependencies); update `one_of` if the accepted values changed on "
+                         "purpose.");
+        return false;
+      }
       if (p.equals && value != *p.equals) {
         failures.add("JSON value mismatch at " + p.pointer_text,
                      p.url_shown + ": expected " + p.equals->dump() + " at " + p.pointer_text +
@@ -745,6 +851,10 @@ void HttpCheck::run(Context& ctx) {
       }
     }
     ok_status_text = status_text;
+    if (!p.json_metrics.empty()) {
+      json_body = std::move(t.body);
+      json_body_truncated = t.truncated;
+    }
     latencies.push_back(static_cast<double>(info_off(e, CURLINFO_TOTAL_TIME_T)) / 1000.0);
     ttfbs.push_back(static_cast<double>(info_off(e, CURLINFO_STARTTRANSFER_TIME_T)) / 1000.0);
     return true;
@@ -827,6 +937,37 @@ void HttpCheck::run(Context& ctx) {
   }
   ctx.attribute("requests", std::to_string(finished) + " of " + std::to_string(p.samples));
 
+  // ---- json_metrics, from the last successful response ----
+  std::vector<std::string> unread;  // json_metrics that gave no number
+  if (!p.json_metrics.empty() && ok_count > 0) {
+    const auto doc = nlohmann::json::parse(json_body, nullptr, false);
+    for (std::size_t i = 0; i < p.json_metrics.size(); ++i) {
+      const auto& [name, pointer] = p.json_metrics[i];
+      const std::string& where = p.json_metric_pointers[i];
+      std::string why;
+      if (doc.is_discarded())
+        why = json_body_truncated ? "the body is not JSON (cut at 4 MiB)" : "the body is not JSON";
+      else if (!doc.contains(pointer))
+        why = "nothing at " + where + " (no such member)";
+      else if (const auto& v = doc.at(pointer); v.is_number())
+        ctx.metric(name, v.get<double>());
+      else if (v.is_boolean())
+        ctx.metric(name, v.get<bool>() ? 1.0 : 0.0);
+      else
+        why = "at " + where + " is " + escape_printable(v.dump(), kPreview) + ", not a number";
+      if (why.empty()) continue;
+      unread.push_back(name);
+      ctx.finding(Severity::info, "JSON metric " + name + " not read",
+                  p.url_shown + ": " + why + "; " +
+                      (json_body.empty() ? std::string("(empty body)")
+                                         : "body: \"" + escape_printable(json_body, kPreview) +
+                                               "\""),
+                  "The service no longer reports this field as a number: check what the URL "
+                  "returns (curl it) and the service's version and API, or update the pointer "
+                  "in json_metrics.");
+    }
+  }
+
   // ---- findings ----
   // Every request failed: critical. Some failed: the finding explains, the
   // error_rate_pct thresholds decide the status.
@@ -872,6 +1013,14 @@ void HttpCheck::run(Context& ctx) {
                         ", p99 " + format_ms(http::percentile(latencies, 99)) + " over " + n_text +
                         ", " + std::to_string(failed) + (failed == 1 ? " error" : " errors");
   if (failed > 0 && failures.top() != nullptr) summary += " (" + failures.top()->title + ")";
+  if (!unread.empty()) {
+    // The check could not measure what it was asked to: unknown, unless the
+    // thresholds or findings make it worse.
+    std::string names;
+    for (const auto& n : unread) names += (names.empty() ? "" : ", ") + n;
+    ctx.status(Status::unknown, summary + "; json_metrics not read: " + names);
+    return;
+  }
   ctx.status(Status::ok, summary);
 }
 

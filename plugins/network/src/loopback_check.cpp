@@ -30,6 +30,16 @@ const char* const LoopbackCheck::params_schema = R"json({
 })json";
 
 namespace {
+constexpr MetricDecl kMetrics[] = {
+    metric("latency_ms", "ms", "Round trip through the loopback listener: ping written to pong read")
+        .remediation("Loopback is slow only on an overloaded host: check CPU saturation and the "
+                     "run queue (vmstat 1, top) and softirq load."),
+};
+}  // namespace
+
+const Metrics LoopbackCheck::metrics{kMetrics};
+
+namespace {
 
 bool is_loopback(const Endpoint& ep) {
   if (ep.family() == AF_INET) {

@@ -48,6 +48,22 @@ const char* const RouteCheck::params_schema = R"json({
 })json";
 
 namespace {
+constexpr MetricDecl kMetrics[] = {
+    metric("routes", "", "Usable routes (up, not reject) in the IPv4 and IPv6 tables")
+        .remediation("Routes are missing: compare ip route / ip -6 route with the host's "
+                     "network configuration (netplan, ifupdown, NetworkManager) and its DHCP "
+                     "lease."),
+    metric("default_routes", "",
+           "Usable default routes (through `target` when it names an interface)")
+        .remediation("Restore the default route (ip route add default via GATEWAY dev IF) and "
+                     "fix where it should come from: the DHCP lease or the static network "
+                     "configuration."),
+};
+}  // namespace
+
+const Metrics RouteCheck::metrics{kMetrics};
+
+namespace {
 
 constexpr unsigned kRtfUp = 0x0001;      // RTF_UP
 constexpr unsigned kRtfReject = 0x0200;  // RTF_REJECT

@@ -40,6 +40,22 @@ const char* const TcpCheck::params_schema = R"json({
 })json";
 
 namespace {
+constexpr MetricDecl kMetrics[] = {
+    metric("latency_ms", "ms", "Time of the TCP handshake (connect)")
+        .remediation("Network issues (runbook: Connection Timeout): look for loss or a long "
+                     "path to the host (mtr HOST), check firewall rules, and whether the "
+                     "service's accept backlog is full (ss -ltn: Recv-Q against Send-Q)."),
+    metric("response_ms", "ms",
+           "From the end of the handshake until `expect` was found (or the first reply bytes "
+           "arrived); only with send/expect")
+        .remediation("The service accepts connections but answers slowly: check its load, its "
+                     "logs and the backends it waits for."),
+};
+}  // namespace
+
+const Metrics TcpCheck::metrics{kMetrics};
+
+namespace {
 
 constexpr std::int64_t kMaxReadBytes = 1 << 20;
 

@@ -64,6 +64,22 @@ const char* const TlsCheck::params_schema = R"json({
 })json";
 
 namespace {
+constexpr MetricDecl kMetrics[] = {
+    metric("days_left", "d",
+           "Days until the leaf certificate expires (fractional; negative once expired)")
+        .warning("30:")
+        .critical("7:")
+        .remediation("Renew the certificate and reload the server; automate renewal (an ACME "
+                     "client on a timer) so that it never gets this close again."),
+    metric("handshake_ms", "ms", "Time of the TLS handshake (after the TCP connect)")
+        .remediation("A slow handshake: check the server's CPU load, slow OCSP or CRL fetches "
+                     "on the server, and the network round trip (the tcp check's latency_ms)."),
+};
+}  // namespace
+
+const Metrics TlsCheck::metrics{kMetrics};
+
+namespace {
 
 template <class T, void (*Free)(T*)>
 struct Deleter {

@@ -203,6 +203,123 @@ TEST_CASE("http: a JSON value by pointer", "[http]") {
   }
 }
 
+// Writes a JSON status document where nginx serves it (/files/NAME).
+std::string serve_json(const std::string& name, const std::string& text) {
+  std::ofstream(nginx().files_dir() / name) << text;
+  return nginx().http_url("/files/" + name);
+}
+
+TEST_CASE("http: one_of accepts any of several JSON values", "[http]") {
+  const auto url = serve_json("cluster-state.json",
+                              R"({"cluster_id":"0412-abc","state":"RESIZING","num_workers":6})");
+  SECTION("one of them") {
+    const auto r = request({{"target", url},
+                            {"json_pointer", "/state"},
+                            {"one_of", {"RUNNING", "RESIZING"}}});
+    INFO(describe(r));
+    CHECK(r.status() == Status::ok);
+    CHECK(r.findings.empty());
+  }
+  SECTION("none of them: critical, naming what was accepted and what came") {
+    const auto r = request({{"target", url},
+                            {"json_pointer", "/state"},
+                            {"one_of", {"RUNNING", "PENDING"}}});
+    INFO(describe(r));
+    CHECK(r.status() == Status::critical);
+    const auto* f = r.finding(Severity::critical, "JSON value mismatch at /state");
+    REQUIRE(f != nullptr);
+    CHECK(f->detail.find(R"(expected one of ["RUNNING","PENDING"])") != std::string::npos);
+    CHECK(f->detail.find(R"(got "RESIZING")") != std::string::npos);
+    CHECK(f->remediation.find("one_of") != std::string::npos);
+  }
+  SECTION("numbers compare by value") {
+    const auto r = request(
+        {{"target", url}, {"json_pointer", "/num_workers"}, {"one_of", {4, 6.0, "six"}}});
+    INFO(describe(r));
+    CHECK(r.status() == Status::ok);
+  }
+  SECTION("absent member") {
+    const auto r = request(
+        {{"target", url}, {"json_pointer", "/spark_version"}, {"one_of", {"RUNNING"}}});
+    INFO(describe(r));
+    CHECK(r.status() == Status::critical);
+    const auto* f = r.finding(Severity::critical, "JSON value mismatch at /spark_version");
+    REQUIRE(f != nullptr);
+    CHECK(f->detail.find("expected one of [\"RUNNING\"]") != std::string::npos);
+  }
+}
+
+TEST_CASE("http: json_metrics turn numbers of a JSON response into metrics", "[http]") {
+  const auto url = serve_json(
+      "status.json",
+      R"({"state":"RUNNING","lag":{"seconds":42.5},"queued":7,"healthy":true,"version":"2.1"})");
+  SECTION("numbers and booleans, declared through {json_metrics}") {
+    const auto r = request({{"target", url},
+                            {"samples", 2},
+                            {"json_metrics",
+                             {{"lag_s", "/lag/seconds"}, {"queued", "/queued"}, {"up", "/healthy"}}},
+                            {"json_pointer", "/state"},
+                            {"one_of", {"RUNNING"}}});
+    INFO(describe(r));
+    CHECK(r.status() == Status::ok);
+    REQUIRE(r.metric("lag_s") != nullptr);
+    CHECK(r.metric("lag_s")->value == 42.5);
+    CHECK(r.metric("lag_s")->unit.empty());
+    REQUIRE(r.metric("queued") != nullptr);
+    CHECK(r.metric("queued")->value == 7);
+    REQUIRE(r.metric("up") != nullptr);
+    CHECK(r.metric("up")->value == 1);
+    CHECK(r.metric("latency_p50_ms") != nullptr);
+    CHECK(r.undeclared.empty());  // every name is a key of json_metrics, or declared
+  }
+  SECTION("a value that is missing or not a number: unknown, with a finding each") {
+    const auto r = request({{"target", url},
+                            {"json_metrics",
+                             {{"lag_s", "/lag/seconds"}, {"ver", "/version"}, {"gone", "/lag/ms"}}}});
+    INFO(describe(r));
+    CHECK(r.status() == Status::unknown);
+    CHECK(r.error.empty());  // the endpoint was judged; only these numbers are missing
+    CHECK(r.metric("lag_s") != nullptr);
+    CHECK(r.metric("ver") == nullptr);
+    CHECK(r.metric("gone") == nullptr);
+    const auto* ver = r.finding(Severity::info, "JSON metric ver not read");
+    REQUIRE(ver != nullptr);
+    CHECK(ver->detail.find(R"(at /version is "2.1", not a number)") != std::string::npos);
+    const auto* gone = r.finding(Severity::info, "JSON metric gone not read");
+    REQUIRE(gone != nullptr);
+    CHECK(gone->detail.find("nothing at /lag/ms (no such member)") != std::string::npos);
+    CHECK(r.summary.find("json_metrics not read: gone, ver") != std::string::npos);
+  }
+  SECTION("a body that is not JSON") {
+    const auto r =
+        request({{"target", nginx().http_url("/")}, {"json_metrics", {{"lag_s", "/lag"}}}});
+    INFO(describe(r));
+    CHECK(r.status() == Status::unknown);
+    const auto* f = r.finding(Severity::info, "JSON metric lag_s not read");
+    REQUIRE(f != nullptr);
+    CHECK(f->detail.find("the body is not JSON") != std::string::npos);
+  }
+  SECTION("no successful response: the request failure decides, no json_metrics finding") {
+    const auto r = request(
+        {{"target", nginx().http_url("/status/503")}, {"json_metrics", {{"lag_s", "/lag"}}}});
+    INFO(describe(r));
+    CHECK(r.status() == Status::critical);
+    CHECK(r.finding(Severity::info, "JSON metric") == nullptr);
+  }
+}
+
+TEST_CASE("http: every check type declares what it emits", "[http][metrics]") {
+  const triage_check_type& type = *triage::detail::check_type<HttpCheck>();
+  REQUIRE(type.metrics != nullptr);
+  bool json_metrics = false;
+  for (std::uint32_t i = 0; i < type.metric_count; ++i)
+    json_metrics = json_metrics || std::string(type.metrics[i]->name) == "{json_metrics}";
+  CHECK(json_metrics);
+  const auto r = request({{"target", nginx().http_url("/status/404")}, {"samples", 3}});
+  CHECK(r.metric("error_rate_pct") != nullptr);
+  CHECK(r.undeclared.empty());
+}
+
 TEST_CASE("http: redirects", "[http]") {
   SECTION("not followed: the 302 itself is judged") {
     const auto r = request({{"target", nginx().http_url("/redirect")}});
@@ -376,6 +493,15 @@ TEST_CASE("http: malformed params end unknown with an error", "[http]") {
       {{"target", url}, {"method", "GET /x"}},
       {{"target", url}, {"json_pointer", "status"}},
       {{"target", url}, {"equals", "up"}},
+      {{"target", url}, {"one_of", {"up"}}},
+      {{"target", url}, {"json_pointer", "/s"}, {"one_of", json::array()}},
+      {{"target", url}, {"json_pointer", "/s"}, {"one_of", "up"}},
+      {{"target", url}, {"json_pointer", "/s"}, {"one_of", {"up"}}, {"equals", "up"}},
+      {{"target", url}, {"json_metrics", {"lag", "/lag"}}},
+      {{"target", url}, {"json_metrics", {{"lag", "lag"}}}},
+      {{"target", url}, {"json_metrics", {{"lag", 3}}}},
+      {{"target", url}, {"json_metrics", {{"bad name", "/lag"}}}},
+      {{"target", url}, {"json_metrics", {{"error_rate_pct", "/rate"}}}},
       {{"target", url}, {"ca_file", "/nonexistent/ca.pem"}},
       {{"target", url}, {"max_redirects", -1}},
       {{"target", url}, {"timeout_ms", 0}},

@@ -75,6 +75,32 @@ const char* const BlobCheck::params_schema = R"({
 })";
 
 namespace {
+// The warning level is the runbook's API p99 target (< 500 ms).
+constexpr const char* kSlowStorage =
+    "Storage requests are slow: check the network path to the account (same region? private "
+    "endpoint?), the account's throttling metrics (Azure Monitor: SuccessE2ELatency against "
+    "SuccessServerLatency) and its request rate against the account's limits.";
+constexpr MetricDecl kMetrics[] = {
+    metric("list_ms", "ms", "Time of the List Blobs request (connect, TLS, request, response)")
+        .warning("500")
+        .critical("2000")
+        .remediation(kSlowStorage),
+    metric("put_ms", "ms", "With write_probe: Put Blob of the canary")
+        .warning("500")
+        .critical("2000")
+        .remediation(kSlowStorage),
+    metric("get_ms", "ms", "With write_probe: Get Blob of the canary")
+        .warning("500")
+        .critical("2000")
+        .remediation(kSlowStorage),
+    metric("delete_ms", "ms", "With write_probe: Delete Blob of the canary")
+        .remediation(kSlowStorage),
+};
+}  // namespace
+
+const Metrics BlobCheck::metrics{kMetrics};
+
+namespace {
 
 using azure::Auth;
 using SystemClock = std::chrono::system_clock;

@@ -12,6 +12,7 @@ struct FilesystemCheck {
       "Usage, inodes and writability of a mounted filesystem (or all of them); a mount that "
       "does not answer is reported, never waited for";
   static const char* const params_schema;
+  static const Metrics metrics;  // what it emits, with defaults and remediations
   void run(Context& ctx);
 };
 
@@ -20,6 +21,7 @@ struct IoProbeCheck {
   static constexpr const char* description =
       "Writes, fsyncs, reads back and deletes a file in a folder, timing each step";
   static const char* const params_schema;
+  static const Metrics metrics;  // what it emits, with defaults and remediations
   void run(Context& ctx);
 };
 
@@ -28,6 +30,7 @@ struct FreshnessCheck {
   static constexpr const char* description =
       "The newest file matching a pattern must be younger than max_age (backups, RPO)";
   static const char* const params_schema;
+  static const Metrics metrics;  // what it emits, with defaults and remediations
   void run(Context& ctx);
 };
 
@@ -36,6 +39,7 @@ struct SmallFilesCheck {
   static constexpr const char* description =
       "Counts a Parquet/Delta table's data files and the share of small ones (compaction)";
   static const char* const params_schema;
+  static const Metrics metrics;  // what it emits, with defaults and remediations
   void run(Context& ctx);
 };
 
@@ -45,6 +49,7 @@ struct BlobCheck {
       "Azure Blob Storage / ADLS Gen2 over REST: endpoint, auth, container, listing latency "
       "and an optional write probe";
   static const char* const params_schema;
+  static const Metrics metrics;  // what it emits, with defaults and remediations
   void run(Context& ctx);
 };
 

@@ -51,6 +51,43 @@ const char* const FilesystemCheck::params_schema = R"json({
 })json";
 
 namespace {
+// Runbook levels: quota warning at 80 %, resource pressure critical past 85-90 %.
+// The per-mount metrics declare no default ranges on purpose (see
+// docs/filesystem.md): the aggregate, the fullest mount, carries them.
+constexpr const char* kSpaceRemediation =
+    "Free space before it runs out: find what grew (du -xh --max-depth=2 MOUNT | sort -h | "
+    "tail), remove or archive old data and rotated logs, or grow the filesystem.";
+constexpr const char* kInodeRemediation =
+    "Too many files, not too many bytes: find the folders holding most files (du --inodes -x "
+    "MOUNT | sort -n | tail), clean up small-file spools and caches, or recreate the filesystem "
+    "with more inodes.";
+constexpr MetricDecl kMetrics[] = {
+    metric("used_pct", "%",
+           "Blocks used as df computes them (with target all: the fullest mount)")
+        .warning("80")
+        .critical("90")
+        .remediation(kSpaceRemediation),
+    metric("free_bytes", "B",
+           "Bytes available to unprivileged users (with target all: the least of all mounts)")
+        .remediation(kSpaceRemediation),
+    metric("inodes_used_pct", "%",
+           "Inodes used (with target all: the highest of all mounts); absent without an inode "
+           "count")
+        .warning("80")
+        .critical("90")
+        .remediation(kInodeRemediation),
+    metric("used_pct[*]", "%", "With target all: used_pct of each mount, e.g. used_pct[/var]")
+        .remediation(kSpaceRemediation),
+    metric("free_bytes[*]", "B", "With target all: free_bytes of each mount")
+        .remediation(kSpaceRemediation),
+    metric("inodes_used_pct[*]", "%", "With target all: inodes_used_pct of each mount")
+        .remediation(kInodeRemediation),
+};
+}  // namespace
+
+const Metrics FilesystemCheck::metrics{kMetrics};
+
+namespace {
 
 // Runbook: quota warning at 80 %, resource pressure above 85-90 % is critical.
 constexpr Thresholds kUsageDefaults{"80", "90"};

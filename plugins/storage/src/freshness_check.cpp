@@ -57,6 +57,18 @@ const char* const FreshnessCheck::params_schema = R"json({
 })json";
 
 namespace {
+constexpr MetricDecl kMetrics[] = {
+    // Its default critical range, above max_age, comes with the metric.
+    metric("age_s", "s", "Age of the newest matching file; critical above max_age by default")
+        .remediation("The job that writes these files stopped or fails: check its schedule "
+                     "(systemctl list-timers, crontab -l) and its last run's log, run it by "
+                     "hand, and check the destination is reachable and not full."),
+};
+}  // namespace
+
+const Metrics FreshnessCheck::metrics{kMetrics};
+
+namespace {
 
 using Clock = std::chrono::system_clock;
 

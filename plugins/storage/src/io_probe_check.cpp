@@ -40,6 +40,22 @@ const char* const IoProbeCheck::params_schema = R"json({
 })json";
 
 namespace {
+constexpr const char* kSlowDisk =
+    "Slow storage: check the device's latency and queue (iostat -x 1: await, %util), other "
+    "heavy writers on it, and for network storage the path to the server.";
+constexpr MetricDecl kMetrics[] = {
+    metric("write_ms", "ms", "Creating the file and writing `size` bytes (into the page cache)")
+        .remediation("Writes into the page cache are slow when memory is short or dirty pages "
+                     "are being flushed: check free memory and writeback (vmstat 1)."),
+    metric("fsync_ms", "ms", "fsync(): until the data is on stable storage")
+        .remediation(kSlowDisk),
+    metric("read_ms", "ms", "Opening the file again and reading it back").remediation(kSlowDisk),
+};
+}  // namespace
+
+const Metrics IoProbeCheck::metrics{kMetrics};
+
+namespace {
 
 constexpr std::size_t kChunk = 64 * 1024;
 constexpr std::int64_t kMaxSize = 1LL << 30;

@@ -62,6 +62,32 @@ const char* const SmallFilesCheck::params_schema = R"json({
 })json";
 
 namespace {
+constexpr const char* kCompact =
+    "Compact the table (Delta: OPTIMIZE, with ZORDER BY the common filters; Spark: rewrite "
+    "with fewer, larger files) and write bigger batches (runbook: run OPTIMIZE regularly, "
+    "implement data compaction).";
+constexpr MetricDecl kMetrics[] = {
+    metric("files", "", "Data files counted"),
+    metric("bytes", "B", "Total size of the data files"),
+    metric("mean_file_bytes", "B", "bytes / files").remediation(kCompact),
+    // Its default ranges (warning 30, critical 80) come with the metric, and
+    // only once min_files files are counted.
+    metric("small_files_pct", "%",
+           "Share of data files below small_file_bytes; warning 30, critical 80 from min_files "
+           "files")
+        .remediation(kCompact),
+    metric("commits_since_checkpoint", "",
+           "Delta only: commits newer than the last checkpoint (one is due every 10)")
+        .warning("30")
+        .remediation("Checkpoints are not being written: check the writer's "
+                     "delta.checkpointInterval and that its job has write access to _delta_log; "
+                     "a checkpoint is written by the next commit of a healthy writer."),
+};
+}  // namespace
+
+const Metrics SmallFilesCheck::metrics{kMetrics};
+
+namespace {
 
 // Above these the table is worth compacting; see docs/small_files.md.
 constexpr Thresholds kSmallPctDefaults{"30", "80"};

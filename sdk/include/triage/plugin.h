@@ -1,5 +1,5 @@
 /*
- * triage/plugin.h — the Triage plugin ABI, version 1 (C99).
+ * triage/plugin.h — the Triage plugin ABI, version 1.1 (C99).
  *
  * This is the whole contract between the Triage core and a check plugin. It is
  * a C ABI on purpose: a plugin built with any compiler and standard library
@@ -29,9 +29,9 @@ extern "C" {
 
 /* ABI version. A core accepts plugins of its own major and any minor. */
 #define TRIAGE_ABI_MAJOR 1
-#define TRIAGE_ABI_MINOR 0
+#define TRIAGE_ABI_MINOR 1
 /* Version of the SDK headers, informational only. */
-#define TRIAGE_SDK_VERSION "1.0.0"
+#define TRIAGE_SDK_VERSION "1.1.0"
 
 /* First field of the descriptor after struct_size: tells a Triage plugin from
  * a random library that happens to export the same symbol name. 'TRIG'. */
@@ -162,6 +162,36 @@ typedef struct triage_host_api {
 
 /* ---- what the plugin describes -------------------------------------------- */
 
+/* A metric a check type can emit, declared up front (ABI 1.1). The core
+ * rejects a config threshold on a metric its check type does not declare,
+ * lists the declarations (`triage plugin info`), uses the default ranges
+ * when an emitted metric carries none, and shows the remediation when a
+ * threshold on the metric is crossed. OWNERSHIP: plugin; static storage,
+ * unchanged until the process exits (like the check type that points to it).
+ * All strings are NUL terminated; NULL means "" (none).
+ *
+ * `name` is one of:
+ *   "latency_ms"      a metric emitted under exactly this name;
+ *   "used_pct[*]"     a per-item metric, emitted as "used_pct[ITEM]" for any
+ *                     non-empty ITEM (e.g. "used_pct[/var]");
+ *   "{json_metrics}"  metrics named by the user: one per key of the object
+ *                     param "json_metrics" (the check's params decide which
+ *                     names it emits). */
+typedef struct triage_metric_decl {
+  uint32_t struct_size;
+  uint32_t reserved0;      /* must be 0 */
+  const char* name;        /* see above */
+  const char* unit;        /* "ms", "s", "B", "%", "" or NULL for a count */
+  const char* description; /* one line: what the number is */
+  /* Default thresholds in Monitoring Plugins range syntax; used when the
+   * emitted metric carries none of its own. NULL for none. */
+  const char* default_warning;
+  const char* default_critical;
+  /* What an operator should do when a threshold on this metric is crossed,
+   * in the words of a runbook; NULL for none. */
+  const char* remediation;
+} triage_metric_decl;
+
 /* Runs one check. params_json is a JSON object (borrowed for the call); it
  * always has "target" when the config gave one. Return TRIAGE_RC_OK when the
  * check ran (whatever it found); any other code makes the result `unknown`. */
@@ -170,7 +200,9 @@ typedef triage_rc (*triage_run_fn)(const triage_host_api* host, triage_check_ctx
                                    void* user_data);
 
 /* One kind of check a plugin offers. OWNERSHIP: plugin; must stay valid and
- * unchanged until the process exits (static storage). */
+ * unchanged until the process exits (static storage). Initialise it with
+ * designated initialisers (or memset) so that fields a later minor appends
+ * stay zero without a -Wmissing-field-initializers warning. */
 typedef struct triage_check_type {
   uint32_t struct_size;
   uint32_t flags;           /* TRIAGE_CHECK_* */
@@ -179,6 +211,15 @@ typedef struct triage_check_type {
   const char* params_schema; /* NUL terminated JSON Schema of params */
   triage_run_fn run;
   void* user_data;
+  /* ---- ABI 1.1 ---- */
+  /* The metrics this type can emit: metric_count pointers (plugin-owned,
+   * static storage). NULL declares nothing, as a 1.0 plugin: thresholds on
+   * any name are accepted (a name that matches no metric is only a runtime
+   * warning). Non-NULL (with metric_count 0 for a type that emits no metric)
+   * makes a threshold on an undeclared metric a config error. */
+  const triage_metric_decl* const* metrics;
+  uint32_t metric_count;
+  uint32_t reserved1; /* must be 0 */
 } triage_check_type;
 
 /* Called once per process after the descriptor was accepted. Fills

@@ -6,7 +6,12 @@
 //     static constexpr const char* name = "ping";
 //     static constexpr const char* description = "Says hello";
 //     static constexpr const char* params_schema = R"({"type":"object"})";
-//     void run(triage::Context& ctx) { ctx.status(triage::Status::ok, "hello"); }
+//     static constexpr triage::MetricDecl metrics[] = {
+//         triage::metric("hello_ms", "ms", "Time to say hello").warning("100")};
+//     void run(triage::Context& ctx) {
+//       ctx.metric(metrics[0], 12.5);
+//       ctx.status(triage::Status::ok, "hello");
+//     }
 //   };
 //   TRIAGE_PLUGIN("hello", "1.0.0", "An example plugin", PingCheck)
 //
@@ -20,14 +25,19 @@
 #include <triage/plugin.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <iterator>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace triage {
 inline namespace v1 {
@@ -57,6 +67,80 @@ enum class LogLevel : std::int32_t {
 struct Thresholds {
   std::string_view warning;
   std::string_view critical;
+};
+
+// A metric a check type declares (ABI 1.1; see triage_metric_decl in
+// plugin.h). Made with triage::metric(...) and refined with the chained
+// setters; every string must have static storage (a string literal):
+//
+//   triage::metric("used_pct", "%", "Share of the filesystem's blocks in use")
+//       .warning("80").critical("90")
+//       .remediation("Free space: find the largest folders (du -xh / | sort -h)...")
+//
+// The name is "name", "name[*]" for a per-item metric emitted as
+// "name[ITEM]", or "{param}" for metrics named by the keys of an object param.
+class MetricDecl {
+ public:
+  constexpr MetricDecl(const char* name, const char* unit, const char* description) noexcept
+      : decl_{sizeof(triage_metric_decl), 0, name, unit, description, nullptr, nullptr, nullptr} {}
+
+  // Default ranges (Monitoring Plugins syntax), used when an emitted metric
+  // carries none; a config's thresholds replace them.
+  constexpr MetricDecl warning(const char* range) const noexcept {
+    MetricDecl copy = *this;
+    copy.decl_.default_warning = range;
+    return copy;
+  }
+  constexpr MetricDecl critical(const char* range) const noexcept {
+    MetricDecl copy = *this;
+    copy.decl_.default_critical = range;
+    return copy;
+  }
+  // What to do when a threshold on this metric is crossed.
+  constexpr MetricDecl remediation(const char* text) const noexcept {
+    MetricDecl copy = *this;
+    copy.decl_.remediation = text;
+    return copy;
+  }
+
+  constexpr std::string_view name() const noexcept { return view(decl_.name); }
+  constexpr std::string_view unit() const noexcept { return view(decl_.unit); }
+  // The declared default ranges, for Context::metric.
+  constexpr Thresholds defaults() const noexcept {
+    return {view(decl_.default_warning), view(decl_.default_critical)};
+  }
+  constexpr const triage_metric_decl& c_decl() const noexcept { return decl_; }
+
+ private:
+  static constexpr std::string_view view(const char* s) noexcept {
+    return s == nullptr ? std::string_view() : std::string_view(s);
+  }
+  triage_metric_decl decl_;
+};
+
+constexpr MetricDecl metric(const char* name, const char* unit, const char* description) noexcept {
+  return MetricDecl(name, unit, description);
+}
+
+// A view of declarations defined elsewhere, so that a check class can keep
+// them in its .cpp file:
+//   // checks.hpp:   static const triage::Metrics metrics;
+//   // check.cpp:    constexpr triage::MetricDecl kMetrics[] = {...};
+//   //               const triage::Metrics MyCheck::metrics{kMetrics};
+// A default-constructed Metrics declares that the type emits no metric.
+class Metrics {
+ public:
+  constexpr Metrics() noexcept = default;
+  template <std::size_t N>
+  constexpr Metrics(const MetricDecl (&decls)[N]) noexcept  // NOLINT: implicit on purpose
+      : begin_(decls), end_(decls + N) {}
+  constexpr const MetricDecl* begin() const noexcept { return begin_; }
+  constexpr const MetricDecl* end() const noexcept { return end_; }
+  constexpr std::size_t size() const noexcept { return static_cast<std::size_t>(end_ - begin_); }
+
+ private:
+  const MetricDecl* begin_ = nullptr;
+  const MetricDecl* end_ = nullptr;
 };
 
 // Thrown for params that are missing or of the wrong type; the check ends
@@ -114,6 +198,21 @@ class Context {
     m.default_critical = defaults.critical.data();
     m.default_critical_len = defaults.critical.size();
     host_->emit_metric(ctx_, &m);
+  }
+
+  // A declared metric: its name, unit and declared default ranges.
+  void metric(const MetricDecl& declared, double value) {
+    metric(declared.name(), value, declared.unit(), declared.defaults());
+  }
+
+  // One item of a per-item metric declared as "name[*]": emitted as
+  // "name[item]", with the declaration's unit and default ranges.
+  void metric(const MetricDecl& declared, std::string_view item, double value) {
+    std::string_view base = declared.name();
+    if (base.size() > 3 && base.substr(base.size() - 3) == "[*]") base.remove_suffix(3);
+    std::string full(base);
+    full.append("[").append(item).append("]");
+    metric(full, value, declared.unit(), declared.defaults());
   }
 
   void finding(Severity severity, std::string_view title, std::string_view detail,
@@ -206,15 +305,45 @@ triage_rc run(const triage_host_api* host, triage_check_ctx ctx, const char* par
   return TRIAGE_RC_ERROR;
 }
 
+template <class T, class = void>
+struct has_metrics : std::false_type {};
+template <class T>
+struct has_metrics<T, std::void_t<decltype(std::begin(T::metrics))>> : std::true_type {};
+
+// The C array of a check class's declarations; nullptr when the class has no
+// `metrics` member (it declares nothing, like a 1.0 plugin).
+template <class Check>
+const triage_metric_decl* const* metric_decls(std::uint32_t& count) {
+  if constexpr (has_metrics<Check>::value) {
+    // Built once and never freed: the core may read it until the process exits.
+    static const auto* const decls = [] {
+      auto* out = new std::vector<const triage_metric_decl*>();
+      for (const MetricDecl& m : Check::metrics) out->push_back(&m.c_decl());
+      out->push_back(nullptr);  // a non-null array even when nothing is declared
+      return out;
+    }();
+    count = static_cast<std::uint32_t>(decls->size() - 1);
+    return decls->data();
+  } else {
+    count = 0;
+    return nullptr;
+  }
+}
+
 template <class Check>
 const triage_check_type* check_type() {
-  static const triage_check_type type{sizeof(triage_check_type),
-                                      flags_of<Check>::value,
-                                      Check::name,
-                                      Check::description,
-                                      Check::params_schema,
-                                      &run<Check>,
-                                      nullptr};
+  static const triage_check_type type = [] {
+    triage_check_type t{};
+    t.struct_size = sizeof(triage_check_type);
+    t.flags = flags_of<Check>::value;
+    t.name = Check::name;
+    t.description = Check::description;
+    t.params_schema = Check::params_schema;
+    t.run = &run<Check>;
+    t.user_data = nullptr;
+    t.metrics = metric_decls<Check>(t.metric_count);
+    return t;
+  }();
   return &type;
 }
 

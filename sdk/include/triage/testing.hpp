@@ -8,6 +8,10 @@
 //
 // Thresholds are the core's job and are not applied here; status() combines
 // the check's own status, its findings and its error the way the core does.
+// For a check type that declares its metrics (ABI 1.1), `undeclared` lists
+// the emitted metrics no declaration covers (the conformance kit fails them):
+//
+//   CHECK(r.undeclared.empty());
 #ifndef TRIAGE_TESTING_HPP
 #define TRIAGE_TESTING_HPP
 
@@ -52,6 +56,9 @@ struct Result {
   std::map<std::string, std::string> attributes;
   std::string error;
   std::vector<std::string> logs;
+  // Names of emitted metrics that the check type does not declare (always
+  // empty for a type that declares nothing).
+  std::vector<std::string> undeclared;
 
   // The status the core would give before thresholds: unknown on an error,
   // else the worst of the reported status and the findings' severities.
@@ -182,6 +189,38 @@ inline const triage_host_api* host_api() {
   return &api;
 }
 
+// True when `decl` (a declared name: "name", "name[*]" or "{param}") covers
+// the emitted metric `name`, given the check's params.
+inline bool covers(std::string_view decl, std::string_view name, const nlohmann::json& params) {
+  if (decl == name) return true;
+  if (decl.size() > 3 && decl.substr(decl.size() - 3) == "[*]") {
+    const auto base = decl.substr(0, decl.size() - 2);  // "name["
+    return name.size() > base.size() + 1 && name.substr(0, base.size()) == base &&
+           name.back() == ']';
+  }
+  if (decl.size() > 2 && decl.front() == '{' && decl.back() == '}') {
+    const std::string param(decl.substr(1, decl.size() - 2));
+    return params.is_object() && params.contains(param) && params[param].is_object() &&
+           params[param].contains(std::string(name));
+  }
+  return false;
+}
+
+inline std::vector<std::string> undeclared(const triage_check_type& type,
+                                           const std::vector<Metric>& metrics,
+                                           const nlohmann::json& params) {
+  std::vector<std::string> out;
+  if (type.struct_size < sizeof(triage_check_type) || type.metrics == nullptr) return out;
+  for (const auto& m : metrics) {
+    bool found = false;
+    for (std::uint32_t i = 0; i < type.metric_count && !found; ++i)
+      found = type.metrics[i] != nullptr && type.metrics[i]->name != nullptr &&
+              covers(type.metrics[i]->name, m.name, params);
+    if (!found && std::find(out.begin(), out.end(), m.name) == out.end()) out.push_back(m.name);
+  }
+  return out;
+}
+
 }  // namespace detail
 
 // Runs a check type (as a plugin registered it) once, in this thread.
@@ -193,6 +232,7 @@ inline Result run(const triage_check_type& type, const nlohmann::json& params,
   const std::string text = params.dump();
   auto* ctx = reinterpret_cast<triage_check_ctx>(&recorder);
   recorder.result.rc = type.run(detail::host_api(), ctx, text.data(), text.size(), type.user_data);
+  recorder.result.undeclared = detail::undeclared(type, recorder.result.metrics, params);
   return std::move(recorder.result);
 }
 

@@ -136,6 +136,20 @@ struct Sleep : AnyParams {
   void run(Context& ctx) { hang(ctx); }
 };
 
+// Naps params.ms (default 60000) or until cancelled, then says ok either
+// way: a healthy check that a run deadline cuts short and that ends well.
+struct Nap : AnyParams {
+  static constexpr const char* name = "nap";
+  static constexpr const char* description = "Naps params.ms or until cancelled, then says ok";
+  void run(Context& ctx) {
+    const auto ms = ctx.param<std::int64_t>("ms", 60000);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (!ctx.cancelled() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ctx.status(Status::ok, "woke up");
+  }
+};
+
 // Allocates and touches memory in 64 MiB blocks until an allocation fails
 // (std::bad_alloc under the host's RLIMIT_AS), and stops by itself at
 // params.limit_mb (default 8 GiB) so it can never eat the machine. The blocks
@@ -217,6 +231,28 @@ struct BadUtf8 : AnyParams {
     ctx.finding(Severity::info, title, detail, bytes("fix \x1B]0;title\x07 it"));
     ctx.attribute(key, value);
     ctx.status(Status::ok, summary);
+  }
+};
+
+// Tries to forge rows of the text view and of the log: line feeds, carriage
+// returns and bidi overrides (U+202E) in every string it reports.
+struct Spoof : AnyParams {
+  static constexpr const char* name = "spoof";
+  static constexpr const char* description = "Reports text that pretends to be other rows";
+  void run(Context& ctx) {
+    const std::string row = "\nOK        db-primary  network.tcp  connected";
+    ctx.log(triage::LogLevel::warning, "spoofing" + row +
+                                           "\rtriage: error: \xE2\x80\xAE"
+                                           "forged");
+    ctx.finding(Severity::critical, "title" + row,
+                "detail\r\xE2\x81\xA6"
+                "isolated" +
+                    row,
+                "fix" + row);
+    ctx.attribute("key" + row, "value" + row);
+    ctx.status(Status::critical, "broken" + row +
+                                     "\xE2\x80\xAE"
+                                     "reversed");
   }
 };
 
@@ -382,5 +418,5 @@ struct BadArgs : AnyParams {
 
 TRIAGE_PLUGIN(CHAOS_PLUGIN_NAME, "1.0.0", "Checks that misbehave on purpose, for fault tests",
               Healthy, Segfault, Abort, Exit0, UnderscoreExit, Terminate, ThrowStd, ThrowOther,
-              Spin, Sleep, Alloc, Flood, HugeSummary, BadUtf8, Lie, ForkBombLite, IgnoreSigterm,
-              StdoutNoise, BadNumbers, BadArgs)
+              Spin, Sleep, Nap, Alloc, Flood, HugeSummary, BadUtf8, Spoof, Lie, ForkBombLite,
+              IgnoreSigterm, StdoutNoise, BadNumbers, BadArgs)

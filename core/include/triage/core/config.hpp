@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -16,6 +17,8 @@
 #include "triage/core/secrets.hpp"
 
 namespace triage::core {
+
+class MetricCatalog;  // plugin_loader.hpp
 
 // A config problem, worded "FILE:LINE: KEY: what is wrong (what was expected)".
 class ConfigError : public std::runtime_error {
@@ -28,6 +31,14 @@ struct SourceLocation {
   std::string file;
   int line = 0;  // 1-based; 0 when unknown
   std::string where() const;
+};
+
+// A string of a check's params that holds `${...}` references (or a `$${`
+// escape), kept as written until resolve_references substitutes it.
+struct ParamReference {
+  nlohmann::ordered_json::json_pointer pointer;  // where it is in CheckSpec::params
+  std::string key;                               // as errors name it: checks[api].params.x
+  SourceLocation location;                       // of the value
 };
 
 struct ThresholdSpec {
@@ -54,6 +65,19 @@ struct CheckSpec {
   SourceLocation type_location;
   SourceLocation params_location;      // of `params`, else the check entry
   SourceLocation depends_on_location;  // of `depends_on`, else the check entry
+  // The params strings still to substitute (see resolve_references); empty
+  // once resolved, and for a check without references.
+  std::vector<ParamReference> references;
+  // A fan-out target that could not be resolved when the config was read:
+  // the config error ("FILE:LINE: checks[ID].targets[N]: ...") that
+  // resolve_references throws for this instance. id and target hold the
+  // target as written.
+  std::string target_error;
+  // True when params and target hold final values.
+  bool resolved() const { return references.empty() && target_error.empty(); }
+  // The metrics its check type declares, set by validate_plugins; null when
+  // the type declares none (ABI 1.0).
+  std::shared_ptr<const MetricCatalog> metrics = nullptr;
 };
 
 enum class Isolation { process, in_process };
@@ -76,18 +100,39 @@ struct Config {
   Defaults defaults;
   std::map<std::string, PluginSettings> plugins;  // by plugin name
   std::vector<CheckSpec> checks;
-  // The values substituted from ${env:...} and ${file:...} references, and
-  // (after add_declared_secrets) the params schemas mark secret: redacted
-  // from the report, the logs and `triage list`.
+  // The values substituted from ${env:...} and ${file:...} references (by
+  // parse_config for targets, by resolve_references for params), and (after
+  // add_declared_secrets) the params schemas mark secret: redacted from the
+  // report, the logs and `triage list`. ${var:...} values are not secrets.
   Secrets secrets;
 
   Isolation isolation_of(const std::string& plugin) const;
 };
 
 // Parses config text; `source` names it in errors. Throws ConfigError.
+//
+// References (`${var:...}`, `${env:...}`, `${file:...}`, docs/config.md) are
+// checked for syntax here, but resolved lazily, so that a run needs only the
+// variables and files of the checks it selects:
+// - in `targets`, here: instance ids (`web[TARGET]`), which --only matches,
+//   are made from them. A target that cannot be resolved (an unset variable,
+//   an unreadable file) is no error yet: its instance keeps the target as
+//   written and carries the error in target_error;
+// - in `params`, by resolve_references, after selection.
 Config parse_config(const std::string& text, const std::string& source);
 // Reads and parses a file. Throws ConfigError.
 Config load_config(const std::filesystem::path& path);
+
+// Substitutes the references left in the params of config.checks, adding
+// what ${env:...} and ${file:...} gave to config.secrets, and sets each
+// check's target from its resolved params.target. Call it once
+// config.checks holds only the selected checks (select_checks), before
+// validate_plugins checks their params and before add_declared_secrets.
+// Throws ConfigError "FILE:LINE: KEY: what" naming the variable or file and
+// never a value, for the first check (in config order) that cannot be
+// resolved, including the target_error of an instance. Resolving a resolved
+// config changes nothing.
+void resolve_references(Config& config);
 
 // The config used when none is given: diagnoses the machine Triage runs on.
 Config default_config();

@@ -2,7 +2,8 @@
 // in a plugin-host process and checks that it is a good citizen — a well
 // formed descriptor and params schemas, `unknown` with a message on bad
 // params, no crash, deadlines and cancellation honoured, safe concurrent
-// calls, output within the core's limits. docs/cli.md lists every test.
+// calls, output within the core's limits, only declared metrics emitted.
+// docs/cli.md lists every test.
 #pragma once
 
 #include <chrono>
@@ -19,8 +20,8 @@
 namespace triage::core::conformance {
 
 // The tests, in the order they are reported.
-inline constexpr const char* kTests[] = {"schema", "params",      "crash",  "deadline",
-                                         "cancel", "concurrency", "limits", "result"};
+inline constexpr const char* kTests[] = {"schema", "params",      "crash",  "deadline", "cancel",
+                                         "concurrency", "limits", "result", "metrics"};
 
 enum class Verdict { pass, fail, skip };
 std::string_view to_string(Verdict v);

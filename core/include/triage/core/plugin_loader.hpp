@@ -19,6 +19,94 @@
 
 namespace triage::core {
 
+// A metric a check type declares (ABI 1.1, triage_metric_decl).
+struct MetricDecl {
+  std::string name;  // "latency_ms", "used_pct[*]" (per item) or "{param}" (the param's keys)
+  std::string unit;
+  std::string description;
+  std::string warning;  // default ranges, "" for none
+  std::string critical;
+  std::string remediation;  // shown when a threshold on the metric is crossed
+};
+
+// "" when `declared` is a well-formed declared name, else what is wrong.
+std::string declared_name_problem(std::string_view declared);
+
+// True when the declared name covers `name` (an emitted metric or a config
+// threshold) for a check with these params: the same name; "p[ITEM]" (any
+// non-empty ITEM) for "p[*]"; a key of the object params.P for "{P}".
+template <class Json>
+bool declared_name_covers(std::string_view declared, std::string_view name, const Json& params) {
+  if (declared == name) return true;
+  const std::size_t n = declared.size();
+  if (n > 3 && declared.substr(n - 3) == "[*]") {
+    const auto base = declared.substr(0, n - 2);  // "p["
+    return name.size() > base.size() + 1 && name.substr(0, base.size()) == base &&
+           name.back() == ']';
+  }
+  if (n > 2 && declared.front() == '{' && declared.back() == '}') {
+    const std::string param(declared.substr(1, n - 2));
+    if (!params.is_object() || !params.contains(param)) return false;
+    const auto& keys = params[param];
+    return keys.is_object() && keys.contains(std::string(name));
+  }
+  return false;
+}
+
+// Everything a check type declares about its metrics.
+class MetricCatalog {
+ public:
+  explicit MetricCatalog(std::vector<MetricDecl> decls) : decls_(std::move(decls)) {}
+  const std::vector<MetricDecl>& decls() const { return decls_; }
+
+  // The declaration covering metric (or threshold) `name`, or nullptr.
+  template <class Json>
+  const MetricDecl* find(std::string_view name, const Json& params) const {
+    for (const auto& d : decls_)  // exact names first: they win over patterns
+      if (d.name == name) return &d;
+    for (const auto& d : decls_)
+      if (declared_name_covers(d.name, name, params)) return &d;
+    return nullptr;
+  }
+
+  // The names a threshold could have meant, for "did you mean" against
+  // `wanted`: the exact names, "p[ITEM]" with wanted's item (and "p[*]"),
+  // and the keys of the params named by "{P}".
+  template <class Json>
+  std::vector<std::string> candidates(std::string_view wanted, const Json& params) const {
+    std::vector<std::string> out;
+    std::string item;
+    if (const auto open = wanted.find('['); open != std::string_view::npos && wanted.back() == ']')
+      item = std::string(wanted.substr(open));
+    for (const auto& d : decls_) {
+      const std::size_t n = d.name.size();
+      if (n > 3 && d.name.compare(n - 3, 3, "[*]") == 0) {
+        out.push_back(d.name);
+        if (!item.empty()) out.push_back(d.name.substr(0, n - 3) + item);
+      } else if (n > 2 && d.name.front() == '{' && d.name.back() == '}') {
+        const std::string param = d.name.substr(1, n - 2);
+        if (params.is_object() && params.contains(param) && params[param].is_object())
+          for (const auto& [key, _] : params[param].items()) out.push_back(key);
+      } else {
+        out.push_back(d.name);
+      }
+    }
+    return out;
+  }
+
+  // The declared names for a person: "a, b[ITEM], the keys of params.c".
+  std::string describe() const;
+
+ private:
+  std::vector<MetricDecl> decls_;
+};
+
+// The declarations as JSON (name, unit, description, warning, critical,
+// remediation; absent texts null), for listings and the plugin-host protocol.
+nlohmann::ordered_json metrics_to_json(const MetricCatalog& catalog);
+// Throws std::exception on a malformed list.
+MetricCatalog metrics_from_json(const nlohmann::json& j);
+
 struct CheckType {
   std::string name;
   std::string description;
@@ -26,6 +114,9 @@ struct CheckType {
   std::uint32_t flags = 0;
   triage_run_fn run = nullptr;
   void* user_data = nullptr;
+  // The metrics it declares (ABI 1.1); null when it declares none (a 1.0
+  // plugin, or metrics NULL): thresholds on it are then not checked.
+  std::shared_ptr<const MetricCatalog> metrics = nullptr;
 };
 
 struct Plugin {
@@ -106,8 +197,12 @@ std::vector<std::filesystem::path> plugin_search_path(const SearchPathInputs& in
 std::vector<std::filesystem::path> plugin_search_path(
     const std::vector<std::filesystem::path>& cli_dirs);
 
-// Checks that every check's plugin and type exist; throws ConfigError naming
-// file:line and key, with "did you mean".
-void validate_plugins(const Config& config, const PluginRegistry& registry);
+// Checks that every check's plugin and type exist, its params match the
+// type's schema (not checked while they hold references: call it again after
+// resolve_references), and, for a type that declares its metrics, that every
+// threshold names a declared metric; throws ConfigError naming file:line and
+// key, with "did you mean". Sets each check's `metrics` to its type's
+// declarations (evaluate() uses them for default ranges and remediations).
+void validate_plugins(Config& config, const PluginRegistry& registry);
 
 }  // namespace triage::core

@@ -99,6 +99,9 @@ struct Metric {
   std::optional<Range> warning;
   std::optional<Range> critical;
   Status status = Status::ok;
+  // What to do about it, from the check type's declaration (ABI 1.1); set
+  // only when a threshold was crossed (status warning or critical).
+  std::string remediation;
 };
 
 // The evaluated result of one check instance, as it goes into the report.
@@ -114,6 +117,9 @@ struct CheckResult {
   double duration_ms = 0;
   int attempts = 0;
   bool truncated = false;
+  // evaluate() looked for thresholds that match no emitted metric (done once
+  // per check, not per attempt).
+  bool thresholds_checked = false;
 };
 
 // Replaces invalid UTF-8 sequences with U+FFFD so nothing malformed reaches a report.

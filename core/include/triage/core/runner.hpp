@@ -81,6 +81,7 @@ struct RunOutcome {
   bool partial = false;
   // Why it was cut ("run deadline", "run cancelled"); "" when not partial.
   std::string cut_reason;
+  int cut_running = 0;  // checks that were running when the run was cut
 };
 
 // The executor must outlive every abandoned check (keep it until exit).

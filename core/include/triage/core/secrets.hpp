@@ -1,12 +1,13 @@
 // The secret strings of a run, and how they are kept out of every output.
 //
-// A config value may reference a secret instead of holding it:
-// `${env:NAME}` (an environment variable) or `${file:PATH}` (a file's
-// content, one trailing newline stripped). Every value substituted that way
-// is a secret, and so is every value of a param that its check type's JSON
-// Schema marks `"writeOnly": true` or `"x-triage-secret": true`. The report,
-// the log lines and `triage list` show `***` in place of each of them.
-// See docs/reliability.md#secrets.
+// A config value may reference a value instead of holding it: `${var:NAME}`
+// (an environment variable that is not secret: an endpoint, a hostname),
+// `${env:NAME}` (an environment variable that is) or `${file:PATH}` (a
+// file's content, one trailing newline stripped). Every value substituted
+// from ${env:...} or ${file:...} is a secret, and so is every value of a
+// param that its check type's JSON Schema marks `"writeOnly": true` or
+// `"x-triage-secret": true`. The report, the log lines and `triage list`
+// show `***` in place of each of them. See docs/reliability.md#secrets.
 #pragma once
 
 #include <cstddef>
@@ -62,12 +63,21 @@ class ReferenceError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Replaces the references in text: `${env:NAME}` by the environment variable
-// NAME, `${file:PATH}` by the content of PATH (relative to base_dir) less one
-// trailing newline, and `$${` by a literal `${`. Each substituted value is
-// added to secrets. Throws ReferenceError.
+// Replaces the references in text: `${var:NAME}` and `${env:NAME}` by the
+// environment variable NAME, `${file:PATH}` by the content of PATH (relative
+// to base_dir) less one trailing newline, and `$${` by a literal `${`. Each
+// value substituted from ${env:...} or ${file:...} is added to secrets; one
+// from ${var:...} is not. Substituted values are never read again for
+// references. Throws ReferenceError.
 std::string substitute_references(std::string_view text, const std::filesystem::path& base_dir,
                                   Secrets& secrets);
+
+// Checks the references in text without resolving them: throws
+// ReferenceError for what substitute_references refuses whatever the
+// environment and the files hold (a `${` not closed, an unknown kind, a bad
+// variable name, `${file:}`). Returns whether text holds a reference or a
+// `$${` escape, i.e. whether substitute_references would change it.
+bool check_references(std::string_view text);
 
 // Adds to `out` the values in params that schema (a check type's params JSON
 // Schema) marks secret: a schema with "writeOnly": true or
@@ -78,8 +88,10 @@ void collect_declared_secrets(const nlohmann::ordered_json& params,
                               const nlohmann::ordered_json& schema, Secrets& out);
 
 // Adds to config.secrets the secret params of every check, as their check
-// types' schemas declare them. Call after the plugins are loaded; checks of
-// unknown plugins or types are passed over.
+// types' schemas declare them. Call after the plugins are loaded and after
+// resolve_references (a declared-secret param may take its value from a
+// ${var:...}); checks of unknown plugins or types are passed over. Throws
+// std::logic_error when a check of config still has unresolved references.
 void add_declared_secrets(Config& config, const PluginRegistry& registry);
 
 }  // namespace triage::core

@@ -19,6 +19,12 @@ struct Selection {
 
 // Returns the checks to run, in config order. Throws std::invalid_argument
 // naming the pattern when an --only pattern matches nothing.
+//
+// Selection works on the config as parse_config left it: instance ids are
+// final (fan-out targets are resolved when the config is read), params may
+// still hold references. Put the result in config.checks and call
+// resolve_references: only the selected checks need their variables,
+// secrets and files.
 std::vector<CheckSpec> select_checks(const Config& config, const Selection& selection);
 
 }  // namespace triage::core

@@ -67,7 +67,7 @@ void ProcessCheck::run(triage::Context& ctx) {
   }
   if (worst.percent >= 0) {
     // Status from the core's thresholds on this metric (80/90 unless the config says otherwise).
-    ctx.metric("fd_usage_pct", worst.percent, "%", {"80", "90"});
+    ctx.metric(metrics[1], worst.percent);  // "%", with its declared 80/90
     ctx.metric("open_fds", static_cast<double>(worst.open));
     ctx.metric("fd_limit", static_cast<double>(worst.limit));
     ctx.attribute("fd_worst_pid", std::to_string(worst.pid));

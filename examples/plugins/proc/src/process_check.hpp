@@ -24,6 +24,27 @@ struct ProcessCheck {
   }
 })json";
 
+  // What it can emit (plugin ABI 1.1): `triage plugin info` lists these, a
+  // config's thresholds must name one of them, and the remediation is shown
+  // when a threshold on the metric is crossed.
+  static constexpr triage::MetricDecl metrics[] = {
+      // Its critical range comes with the metric, from min_count and max_count.
+      triage::metric("process_count", "",
+                     "Matching processes; critical outside min_count..max_count")
+          .remediation("Check why it stopped or why there are extra copies (systemctl status "
+                       "SERVICE; journalctl -u SERVICE -n 50), fix the cause, then start it or "
+                       "stop the strays."),
+      triage::metric("fd_usage_pct", "%",
+                     "Open files of the fullest matching process, against its RLIMIT_NOFILE")
+          .warning("80")
+          .critical("90")
+          .remediation("Look for a descriptor leak first (ls -l /proc/PID/fd | awk '{print "
+                       "$NF}' | sort | uniq -c | sort -rn | head); if the load is legitimate, "
+                       "raise LimitNOFILE= in the systemd unit and restart the service."),
+      triage::metric("open_fds", "", "Open file descriptors of that process"),
+      triage::metric("fd_limit", "", "Its soft RLIMIT_NOFILE"),
+  };
+
   void run(triage::Context& ctx);
 };
 
