@@ -29,7 +29,7 @@ _triage()
     _init_completion -s || return
 
     # Options that take a value: their value is not a command or argument.
-    local with_value='-c|--config|--only|--tag|-f|--format|-o|--output|-j|--jobs|--isolation|--deadline|--timeout|--color|--plugin-dir|--log-format|--param|--warning|--critical|-d|--dir|--params|--memory-limit-mb'
+    local with_value='-c|--config|--only|--tag|-f|--format|-o|--output|-j|--jobs|--isolation|--deadline|--timeout|--color|--plugin-dir|--log-format|-p|--param|--warning|--critical|-d|--dir|--params|--memory-limit-mb'
 
     # Find the command, the subcommand of `plugin`, and how many positional
     # arguments come before the word being completed.
@@ -84,15 +84,15 @@ _triage()
             _filedir -d
             return
             ;;
-        --only | --tag | -j | --jobs | --deadline | --timeout | --param | --warning | \
+        --only | --tag | -j | --jobs | --deadline | --timeout | -p | --param | --warning | \
             --critical | --memory-limit-mb)
             return
             ;;
     esac
     $split && return
 
-    local common='--plugin-dir --allow-insecure-plugins -v --verbose --log-format -h --help'
-    local output='-f --format -o --output --color -q --quiet'
+    local common='--plugin-dir --allow-insecure-plugins -v --verbose -q --quiet --color --log-format -h --help'
+    local output='-f --format -o --output'
     local opts=''
     case $command in
         '')
@@ -112,14 +112,14 @@ _triage()
                 ((npos == 0)) && COMPREPLY=($(compgen -W "$(_triage_check_types)" -- "$cur"))
                 return
             fi
-            opts="--param --warning --critical $output --timeout --isolation $common"
+            opts="-p --param --warning --critical $output -j --jobs --timeout --deadline --isolation $common"
             ;;
         report)
             if [[ $cur != -* ]]; then
                 ((npos == 0)) && _filedir json
                 return
             fi
-            opts="$output -h --help"
+            opts="$output $common"
             ;;
         list)
             opts="-c --config --only --tag -f --format $common"
