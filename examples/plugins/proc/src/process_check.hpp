@@ -28,12 +28,11 @@ struct ProcessCheck {
   // config's thresholds must name one of them, and the remediation is shown
   // when a threshold on the metric is crossed.
   static constexpr triage::MetricDecl metrics[] = {
-      // Its critical range comes with the metric, from min_count and max_count.
+      // Its critical range comes with the metric, from min_count and max_count;
+      // no remediation: the finding that comes with a wrong count names the
+      // service in its own.
       triage::metric("process_count", "",
-                     "Matching processes; critical outside min_count..max_count")
-          .remediation("Check why it stopped or why there are extra copies (systemctl status "
-                       "SERVICE; journalctl -u SERVICE -n 50), fix the cause, then start it or "
-                       "stop the strays."),
+                     "Matching processes; critical outside min_count..max_count"),
       triage::metric("fd_usage_pct", "%",
                      "Open files of the fullest matching process, against its RLIMIT_NOFILE")
           .warning("80")

@@ -36,6 +36,7 @@ TEST_CASE("two running processes are found and counted") {
   CHECK(usage->default_warning == "80");
   CHECK(usage->default_critical == "90");
   CHECK(usage->unit == "%");
+  CHECK(r.undeclared.empty());  // every metric it emitted is in ProcessCheck::metrics
 }
 
 TEST_CASE("a process that is not running is critical with a remediation") {
