@@ -83,6 +83,18 @@ std::optional<std::pair<std::string, std::string>> key_value(const std::string& 
   return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
 }
 
+// A config error about the generated one-check config, in the words of the
+// command line: "--param timeout_ms: ..." rather than "triage check:8:
+// checks[tcp].params.timeout_ms: ...".
+std::string in_flag_words(std::string message, const std::string& type) {
+  const std::string prefix = "checks[" + type + "].";
+  if (const auto at = message.find(prefix); at != std::string::npos)
+    message = message.substr(at + prefix.size());
+  if (message.rfind("params.", 0) == 0) return "--param " + message.substr(7);
+  if (message.rfind("thresholds.", 0) == 0) return "--warning/--critical " + message.substr(11);
+  return message;
+}
+
 }  // namespace
 
 int cmd_check(const std::vector<std::string>& args) {
@@ -195,7 +207,7 @@ int cmd_check(const std::vector<std::string>& args) {
     core::validate_plugins(config, plugins->registry());
     protect_secrets(config, plugins->registry());
   } catch (const core::ConfigError& e) {
-    std::cerr << "triage check: " << e.what() << "\n";
+    std::cerr << "triage check: " << in_flag_words(e.what(), type_name) << "\n";
     return kExitConfig;
   }
   return execute_run(config, *plugins, flags, output, common, "");

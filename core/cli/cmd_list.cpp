@@ -50,6 +50,7 @@ int cmd_list(const std::vector<std::string>& args) {
   }
   if (format != "text" && format != "json")
     return usage_error("list", "unknown --format '" + format + "' (expected text or json)", desc);
+  if (auto stop = check_common("list", common, desc)) return *stop;
   setup_logging(common);
   std::vector<core::CheckSpec> checks;
   core::Secrets secrets;  // ids and targets may hold some: shown as ***

@@ -103,6 +103,7 @@ int cmd_plugin_info(const std::vector<std::string>& args) {
                        desc);
   Common common;
   common.verbose = verbose;
+  if (auto stop = check_common("plugin info", common, desc)) return *stop;
   setup_logging(common);
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) {
@@ -123,13 +124,14 @@ int cmd_plugin_info(const std::vector<std::string>& args) {
     auto types = ojson::array();
     for (const auto& t : p.types) {
       const auto schema = ojson::parse(t.params_schema, nullptr, false);
-      types.push_back({{"name", t.name},
-                       {"description", t.description},
-                       {"thread_safe", (t.flags & TRIAGE_CHECK_THREAD_SAFE) != 0},
-                       {"flags", t.flags},
-                       {"params_schema", schema.is_discarded() ? ojson(t.params_schema) : schema},
-                       // null: the type declares none (ABI 1.0)
-                       {"metrics", t.metrics ? core::metrics_to_json(*t.metrics) : ojson(nullptr)}});
+      types.push_back(
+          {{"name", t.name},
+           {"description", t.description},
+           {"thread_safe", (t.flags & TRIAGE_CHECK_THREAD_SAFE) != 0},
+           {"flags", t.flags},
+           {"params_schema", schema.is_discarded() ? ojson(t.params_schema) : schema},
+           // null: the type declares none (ABI 1.0)
+           {"metrics", t.metrics ? core::metrics_to_json(*t.metrics) : ojson(nullptr)}});
     }
     std::cout << ojson{{"file", file},         {"name", p.name},
                        {"version", p.version}, {"description", p.description},

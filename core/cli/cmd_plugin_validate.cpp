@@ -195,6 +195,7 @@ int cmd_plugin_validate(const std::vector<std::string>& args) {
   }
   Common common;
   common.verbose = verbose;
+  if (auto stop = check_common("plugin validate", common, desc)) return *stop;
   setup_logging(common);
   options.host = core::default_host_options(allow_insecure);
   options.host.memory_limit_mb = memory_limit_mb;

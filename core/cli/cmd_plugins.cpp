@@ -47,6 +47,7 @@ int cmd_plugins(const std::vector<std::string>& args) {
   if (format != "text" && format != "json")
     return usage_error("plugins", "unknown --format '" + format + "' (expected text or json)",
                        desc);
+  if (auto stop = check_common("plugins", common, desc)) return *stop;
   setup_logging(common);
   // Discovered through plugin hosts: a plugin that crashes while loading is
   // listed as refused instead of taking this command down.
@@ -60,14 +61,13 @@ int cmd_plugins(const std::vector<std::string>& args) {
       for (const auto& t : p->types) {
         nlohmann::ordered_json schema =
             nlohmann::ordered_json::parse(t.params_schema, nullptr, false);
-        types.push_back(
-            {{"name", t.name},
-             {"description", t.description},
-             {"thread_safe", (t.flags & TRIAGE_CHECK_THREAD_SAFE) != 0},
-             {"params_schema",
-              schema.is_discarded() ? nlohmann::ordered_json(t.params_schema) : schema},
-             {"metrics", t.metrics ? core::metrics_to_json(*t.metrics)
-                                   : nlohmann::ordered_json(nullptr)}});
+        types.push_back({{"name", t.name},
+                         {"description", t.description},
+                         {"thread_safe", (t.flags & TRIAGE_CHECK_THREAD_SAFE) != 0},
+                         {"params_schema",
+                          schema.is_discarded() ? nlohmann::ordered_json(t.params_schema) : schema},
+                         {"metrics", t.metrics ? core::metrics_to_json(*t.metrics)
+                                               : nlohmann::ordered_json(nullptr)}});
       }
       plugins.push_back({{"name", p->name},
                          {"version", p->version},

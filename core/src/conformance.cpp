@@ -361,11 +361,11 @@ class TypeValidator {
     for (const auto& c : calls)
       for (const auto& m : c.outcome.metrics)
         if (type_.metrics->find(m.name, params) == nullptr) {
-          undeclared_ = what + ": emitted metric '" + m.name + "', which " + type_.name +
-                        " does not declare (declared: " +
-                        (type_.metrics->decls().empty() ? std::string("none")
-                                                        : type_.metrics->describe()) +
-                        ")";
+          undeclared_ =
+              what + ": emitted metric '" + m.name + "', which " + type_.name +
+              " does not declare (declared: " +
+              (type_.metrics->decls().empty() ? std::string("none") : type_.metrics->describe()) +
+              ")";
           return;
         }
   }

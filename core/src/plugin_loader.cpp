@@ -71,12 +71,15 @@ std::shared_ptr<const MetricCatalog> read_metrics(const triage_plugin_descriptor
       why = type + ": metric declaration #" + std::to_string(i) + " is malformed";
       return nullptr;
     }
-    MetricDecl decl{safe(m->name),           safe(m->unit),
-                    safe(m->description),    safe(m->default_warning),
-                    safe(m->default_critical), safe(m->remediation)};
+    MetricDecl decl{safe(m->name),
+                    safe(m->unit),
+                    safe(m->description),
+                    safe(m->default_warning),
+                    safe(m->default_critical),
+                    safe(m->remediation)};
     auto problem = declared_name_problem(decl.name);
-    for (const auto& [which, range] : {std::pair{"warning", &decl.warning},
-                                       std::pair{"critical", &decl.critical}}) {
+    for (const auto& [which, range] :
+         {std::pair{"warning", &decl.warning}, std::pair{"critical", &decl.critical}}) {
       if (!problem.empty() || range->empty()) continue;
       try {
         (void)Range::parse(*range);
@@ -318,8 +321,8 @@ void check_thresholds(const CheckSpec& check, const CheckType& type) {
   const MetricCatalog& catalog = *type.metrics;
   for (const auto& [name, _] : check.thresholds) {
     if (catalog.find(name, check.params) != nullptr) continue;
-    std::string what = "check type " + check.plugin + "." + check.type + " emits no metric '" +
-                       name + "'";
+    std::string what =
+        "check type " + check.plugin + "." + check.type + " emits no metric '" + name + "'";
     if (auto near = closest_match(name, catalog.candidates(name, check.params)))
       what += " (did you mean '" + *near + "'?)";
     else if (catalog.decls().empty())

@@ -47,7 +47,8 @@ static_assert(
 static_assert(std::is_same_v<triage_plugin_entry_fn, const triage_plugin_descriptor* (*)()>);
 static_assert(std::is_same_v<triage_rc, int32_t>);
 // ABI 1.1: the check type's declared metrics.
-static_assert(std::is_same_v<decltype(triage_check_type::metrics), const triage_metric_decl* const*>);
+static_assert(
+    std::is_same_v<decltype(triage_check_type::metrics), const triage_metric_decl* const*>);
 static_assert(std::is_same_v<decltype(triage_check_type::metric_count), uint32_t>);
 static_assert(std::is_same_v<decltype(triage_metric_decl::name), const char*>);
 

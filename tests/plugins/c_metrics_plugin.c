@@ -41,8 +41,8 @@ static int bad_target(const triage_host_api* host, triage_check_ctx ctx, const c
   return 1;
 }
 
-static void emit(const triage_host_api* host, triage_check_ctx ctx, const char* name,
-                 double value, const char* unit) {
+static void emit(const triage_host_api* host, triage_check_ctx ctx, const char* name, double value,
+                 const char* unit) {
   triage_metric metric;
   memset(&metric, 0, sizeof metric);
   metric.struct_size = sizeof metric;
@@ -129,8 +129,9 @@ static const triage_check_type quiet_type = {
     .flags = TRIAGE_CHECK_THREAD_SAFE,
     .name = "quiet",
     .description = "Emits no metric, and says so",
-    .params_schema = "{\"type\":\"object\",\"properties\":{\"target\":{\"type\":\"string\","
-                     "\"description\":\"Any label\"}}}",
+    .params_schema =
+        "{\"type\":\"object\",\"properties\":{\"target\":{\"type\":\"string\","
+        "\"description\":\"Any label\"}}}",
     .run = run_quiet,
     .metrics = no_metrics,
     .metric_count = 0};

@@ -84,10 +84,11 @@ Outcome emitted(std::vector<RawMetric> metrics, int status = TRIAGE_STATUS_OK) {
 
 CheckSpec spec_of(const std::string& thresholds,
                   std::shared_ptr<const MetricCatalog> metrics = nullptr) {
-  auto spec = parse_config("checks:\n  - {id: a, plugin: p, type: t, params: {m: {lag: /lag}}, "
-                           "thresholds: " +
-                               thresholds + "}\n",
-                           "e.yaml")
+  auto spec = parse_config(
+                  "checks:\n  - {id: a, plugin: p, type: t, params: {m: {lag: /lag}}, "
+                  "thresholds: " +
+                      thresholds + "}\n",
+                  "e.yaml")
                   .checks.at(0);
   spec.metrics = std::move(metrics);
   return spec;
@@ -127,7 +128,8 @@ TEST_CASE("declared names: exact, per item, or the keys of a param", "[metrics]"
   CHECK(c->describe() == "latency_ms, used_pct[ITEM], the keys of params.m");
 }
 
-TEST_CASE("the loader reads a C plugin's declarations; NULL declares nothing", "[metrics][loader]") {
+TEST_CASE("the loader reads a C plugin's declarations; NULL declares nothing",
+          "[metrics][loader]") {
   const Plugin* plugin = registry().find("c-metrics");
   REQUIRE(plugin != nullptr);
   CHECK(plugin->abi_minor == TRIAGE_ABI_MINOR);
@@ -183,9 +185,8 @@ TEST_CASE("a threshold on an undeclared metric is a config error naming file, li
 }
 
 TEST_CASE("validate_plugins gives each check its type's declarations", "[metrics]") {
-  auto config = parse_config(gauge_with("{}") +
-                                 "  - {id: e, plugin: c-echo, type: echo, targets: [a, b]}\n",
-                             "m.yaml");
+  auto config = parse_config(
+      gauge_with("{}") + "  - {id: e, plugin: c-echo, type: echo, targets: [a, b]}\n", "m.yaml");
   validate_plugins(config, registry());
   REQUIRE(config.checks.size() == 3);
   REQUIRE(config.checks[0].metrics != nullptr);
@@ -198,8 +199,7 @@ TEST_CASE("declared defaults apply when a metric carries none; remediation when 
           "[metrics][evaluate]") {
   SECTION("the declared ranges and the remediation") {
     CheckResult r;
-    evaluate(spec_of("{}", catalog()), emitted({{"latency_ms", 700, "", "", ""}}), TRIAGE_RC_OK,
-             r);
+    evaluate(spec_of("{}", catalog()), emitted({{"latency_ms", 700, "", "", ""}}), TRIAGE_RC_OK, r);
     REQUIRE(r.metrics.size() == 1);
     CHECK(r.metrics[0].warning->text() == "100");
     CHECK(r.metrics[0].critical->text() == "500");
@@ -279,8 +279,9 @@ TEST_CASE("a 1.0 type's unmatched threshold is warned once per check, not per at
   SECTION("a type that declares its metrics was checked with the config: no warning") {
     LogCapture log;
     CheckResult r;
-    evaluate(spec_of("{latency_ms: {warning: \"1\"}, \"used_pct[/x]\": {warning: \"1\"}}", catalog()),
-             emitted({{"latency_ms", 5, "ms", "", ""}}), TRIAGE_RC_OK, r);
+    evaluate(
+        spec_of("{latency_ms: {warning: \"1\"}, \"used_pct[/x]\": {warning: \"1\"}}", catalog()),
+        emitted({{"latency_ms", 5, "ms", "", ""}}), TRIAGE_RC_OK, r);
     CHECK(log.count("matches no metric") == 0);
   }
 }
@@ -300,8 +301,8 @@ TEST_CASE("declared metrics travel through the plugin-host protocol", "[metrics]
   empty.metrics = std::make_shared<const MetricCatalog>(std::vector<MetricDecl>{});
   p.types = {declared, none, empty};
   // Through text, as the host sends it.
-  const auto back = protocol::plugin_from_json(
-      nlohmann::json::parse(protocol::plugin_to_json(p).dump()));
+  const auto back =
+      protocol::plugin_from_json(nlohmann::json::parse(protocol::plugin_to_json(p).dump()));
   REQUIRE(back.types.size() == 3);
   REQUIRE(back.types[0].metrics != nullptr);
   const auto& decls = back.types[0].metrics->decls();
@@ -324,9 +325,8 @@ TEST_CASE("declared metrics travel through the plugin-host protocol", "[metrics]
 }
 
 TEST_CASE("a declared check type runs in-process with its declarations", "[metrics][runner]") {
-  auto config = parse_config(gauge_with("{\"depth[b]\": {critical: \"1\"}}") +
-                                 "    retries: 0\n",
-                             "m.yaml");
+  auto config =
+      parse_config(gauge_with("{\"depth[b]\": {critical: \"1\"}}") + "    retries: 0\n", "m.yaml");
   config.checks[0].params["value"] = 85;
   validate_plugins(config, registry());
   InProcessExecutor executor(registry());

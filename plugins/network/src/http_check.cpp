@@ -229,10 +229,10 @@ bool is_token_char(unsigned char c) {
 
 Params read_params(const Context& ctx) {
   static const std::set<std::string> known{
-      "target",       "method",           "headers",       "body",         "expect_status",
-      "body_contains", "json_pointer",    "equals",        "one_of",       "json_metrics",
-      "samples",      "concurrency",      "follow_redirects", "max_redirects", "ca_file",
-      "insecure",     "timeout_ms"};
+      "target",        "method",       "headers",          "body",          "expect_status",
+      "body_contains", "json_pointer", "equals",           "one_of",        "json_metrics",
+      "samples",       "concurrency",  "follow_redirects", "max_redirects", "ca_file",
+      "insecure",      "timeout_ms"};
   if (!ctx.params().is_object()) throw ParamError("params must be a JSON object");
   for (const auto& item : ctx.params().items())
     if (known.count(item.key()) == 0) throw ParamError("unknown param '" + item.key() + "'");
@@ -819,18 +819,16 @@ void HttpCheck::run(Context& ctx) {
       if (!doc.contains(*p.pointer)) {
         failures.add("JSON value mismatch at " + p.pointer_text,
                      p.url_shown + ": expected " +
-                         (p.equals     ? p.equals->dump()
+                         (p.equals   ? p.equals->dump()
                           : p.one_of ? "one of " + p.one_of->dump()
                                      : std::string("a value")) +
-                         " at " +
-                         p.pointer_text + ", got nothing (no such member); " + preview,
+                         " at " + p.pointer_text + ", got nothing (no such member); " + preview,
                      "The service no longer reports this field: check its version and API, or "
                      "update json_pointer.");
         return false;
       }
       const auto& value = doc.at(*p.pointer);
-      if (p.one_of &&
-          std::find(p.one_of->begin(), p.one_of->end(), value) == p.one_of->end()) {
+      if (p.one_of && std::find(p.one_of->begin(), p.one_of->end(), value) == p.one_of->end()) {
         failures.add("JSON value mismatch at " + p.pointer_text,
                      p.url_shown + ": expected one of " + p.one_of->dump() + " at " +
                          p.pointer_text + ", got " + escape_printable(value.dump(), kPreview),
@@ -957,14 +955,14 @@ void HttpCheck::run(Context& ctx) {
         why = "at " + where + " is " + escape_printable(v.dump(), kPreview) + ", not a number";
       if (why.empty()) continue;
       unread.push_back(name);
-      ctx.finding(Severity::info, "JSON metric " + name + " not read",
-                  p.url_shown + ": " + why + "; " +
-                      (json_body.empty() ? std::string("(empty body)")
-                                         : "body: \"" + escape_printable(json_body, kPreview) +
-                                               "\""),
-                  "The service no longer reports this field as a number: check what the URL "
-                  "returns (curl it) and the service's version and API, or update the pointer "
-                  "in json_metrics.");
+      ctx.finding(
+          Severity::info, "JSON metric " + name + " not read",
+          p.url_shown + ": " + why + "; " +
+              (json_body.empty() ? std::string("(empty body)")
+                                 : "body: \"" + escape_printable(json_body, kPreview) + "\""),
+          "The service no longer reports this field as a number: check what the URL "
+          "returns (curl it) and the service's version and API, or update the pointer "
+          "in json_metrics.");
     }
   }
 

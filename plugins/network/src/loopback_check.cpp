@@ -31,7 +31,8 @@ const char* const LoopbackCheck::params_schema = R"json({
 
 namespace {
 constexpr MetricDecl kMetrics[] = {
-    metric("latency_ms", "ms", "Round trip through the loopback listener: ping written to pong read")
+    metric("latency_ms", "ms",
+           "Round trip through the loopback listener: ping written to pong read")
         .remediation("Loopback is slow only on an overloaded host: check CPU saturation and the "
                      "run queue (vmstat 1, top) and softirq load."),
 };

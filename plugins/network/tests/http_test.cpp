@@ -213,17 +213,15 @@ TEST_CASE("http: one_of accepts any of several JSON values", "[http]") {
   const auto url = serve_json("cluster-state.json",
                               R"({"cluster_id":"0412-abc","state":"RESIZING","num_workers":6})");
   SECTION("one of them") {
-    const auto r = request({{"target", url},
-                            {"json_pointer", "/state"},
-                            {"one_of", {"RUNNING", "RESIZING"}}});
+    const auto r =
+        request({{"target", url}, {"json_pointer", "/state"}, {"one_of", {"RUNNING", "RESIZING"}}});
     INFO(describe(r));
     CHECK(r.status() == Status::ok);
     CHECK(r.findings.empty());
   }
   SECTION("none of them: critical, naming what was accepted and what came") {
-    const auto r = request({{"target", url},
-                            {"json_pointer", "/state"},
-                            {"one_of", {"RUNNING", "PENDING"}}});
+    const auto r =
+        request({{"target", url}, {"json_pointer", "/state"}, {"one_of", {"RUNNING", "PENDING"}}});
     INFO(describe(r));
     CHECK(r.status() == Status::critical);
     const auto* f = r.finding(Severity::critical, "JSON value mismatch at /state");
@@ -233,14 +231,14 @@ TEST_CASE("http: one_of accepts any of several JSON values", "[http]") {
     CHECK(f->remediation.find("one_of") != std::string::npos);
   }
   SECTION("numbers compare by value") {
-    const auto r = request(
-        {{"target", url}, {"json_pointer", "/num_workers"}, {"one_of", {4, 6.0, "six"}}});
+    const auto r =
+        request({{"target", url}, {"json_pointer", "/num_workers"}, {"one_of", {4, 6.0, "six"}}});
     INFO(describe(r));
     CHECK(r.status() == Status::ok);
   }
   SECTION("absent member") {
-    const auto r = request(
-        {{"target", url}, {"json_pointer", "/spark_version"}, {"one_of", {"RUNNING"}}});
+    const auto r =
+        request({{"target", url}, {"json_pointer", "/spark_version"}, {"one_of", {"RUNNING"}}});
     INFO(describe(r));
     CHECK(r.status() == Status::critical);
     const auto* f = r.finding(Severity::critical, "JSON value mismatch at /spark_version");
@@ -254,12 +252,12 @@ TEST_CASE("http: json_metrics turn numbers of a JSON response into metrics", "[h
       "status.json",
       R"({"state":"RUNNING","lag":{"seconds":42.5},"queued":7,"healthy":true,"version":"2.1"})");
   SECTION("numbers and booleans, declared through {json_metrics}") {
-    const auto r = request({{"target", url},
-                            {"samples", 2},
-                            {"json_metrics",
-                             {{"lag_s", "/lag/seconds"}, {"queued", "/queued"}, {"up", "/healthy"}}},
-                            {"json_pointer", "/state"},
-                            {"one_of", {"RUNNING"}}});
+    const auto r = request(
+        {{"target", url},
+         {"samples", 2},
+         {"json_metrics", {{"lag_s", "/lag/seconds"}, {"queued", "/queued"}, {"up", "/healthy"}}},
+         {"json_pointer", "/state"},
+         {"one_of", {"RUNNING"}}});
     INFO(describe(r));
     CHECK(r.status() == Status::ok);
     REQUIRE(r.metric("lag_s") != nullptr);
@@ -273,9 +271,9 @@ TEST_CASE("http: json_metrics turn numbers of a JSON response into metrics", "[h
     CHECK(r.undeclared.empty());  // every name is a key of json_metrics, or declared
   }
   SECTION("a value that is missing or not a number: unknown, with a finding each") {
-    const auto r = request({{"target", url},
-                            {"json_metrics",
-                             {{"lag_s", "/lag/seconds"}, {"ver", "/version"}, {"gone", "/lag/ms"}}}});
+    const auto r = request(
+        {{"target", url},
+         {"json_metrics", {{"lag_s", "/lag/seconds"}, {"ver", "/version"}, {"gone", "/lag/ms"}}}});
     INFO(describe(r));
     CHECK(r.status() == Status::unknown);
     CHECK(r.error.empty());  // the endpoint was judged; only these numbers are missing

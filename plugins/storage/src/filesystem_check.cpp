@@ -62,8 +62,7 @@ constexpr const char* kInodeRemediation =
     "MOUNT | sort -n | tail), clean up small-file spools and caches, or recreate the filesystem "
     "with more inodes.";
 constexpr MetricDecl kMetrics[] = {
-    metric("used_pct", "%",
-           "Blocks used as df computes them (with target all: the fullest mount)")
+    metric("used_pct", "%", "Blocks used as df computes them (with target all: the fullest mount)")
         .warning("80")
         .critical("90")
         .remediation(kSpaceRemediation),

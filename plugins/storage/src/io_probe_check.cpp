@@ -47,8 +47,7 @@ constexpr MetricDecl kMetrics[] = {
     metric("write_ms", "ms", "Creating the file and writing `size` bytes (into the page cache)")
         .remediation("Writes into the page cache are slow when memory is short or dirty pages "
                      "are being flushed: check free memory and writeback (vmstat 1)."),
-    metric("fsync_ms", "ms", "fsync(): until the data is on stable storage")
-        .remediation(kSlowDisk),
+    metric("fsync_ms", "ms", "fsync(): until the data is on stable storage").remediation(kSlowDisk),
     metric("read_ms", "ms", "Opening the file again and reading it back").remediation(kSlowDisk),
 };
 }  // namespace

@@ -143,8 +143,7 @@ typedef struct triage_host_api {
                              const char* value, uint64_t value_len);
   /* Diagnostic log line, to the core's log (stderr), never into the report.
    * ctx may be NULL (during init). */
-  triage_rc (*log)(triage_check_ctx ctx, int32_t level, const char* message,
-                   uint64_t message_len);
+  triage_rc (*log)(triage_check_ctx ctx, int32_t level, const char* message, uint64_t message_len);
   /* 1 once the core wants the check to stop (deadline or run cancelled), else 0. */
   int32_t (*is_cancelled)(triage_check_ctx ctx);
   /* Deadline of this execution as CLOCK_MONOTONIC nanoseconds. */
@@ -155,10 +154,10 @@ typedef struct triage_host_api {
 } triage_host_api;
 
 /* True when the host table has the function `field` (it was built with it). */
-#define TRIAGE_HOST_HAS(host, field)                                              \
-  ((host) != 0 && (uint64_t)(host)->struct_size >=                                \
-                      (uint64_t)(offsetof(triage_host_api, field) +                \
-                                 sizeof(((const triage_host_api*)0)->field)))
+#define TRIAGE_HOST_HAS(host, field) \
+  ((host) != 0 &&                    \
+   (uint64_t)(host)->struct_size >=  \
+       (uint64_t)(offsetof(triage_host_api, field) + sizeof(((const triage_host_api*)0)->field)))
 
 /* ---- what the plugin describes -------------------------------------------- */
 
@@ -196,8 +195,7 @@ typedef struct triage_metric_decl {
  * always has "target" when the config gave one. Return TRIAGE_RC_OK when the
  * check ran (whatever it found); any other code makes the result `unknown`. */
 typedef triage_rc (*triage_run_fn)(const triage_host_api* host, triage_check_ctx ctx,
-                                   const char* params_json, uint64_t params_len,
-                                   void* user_data);
+                                   const char* params_json, uint64_t params_len, void* user_data);
 
 /* One kind of check a plugin offers. OWNERSHIP: plugin; must stay valid and
  * unchanged until the process exits (static storage). Initialise it with
@@ -205,9 +203,9 @@ typedef triage_rc (*triage_run_fn)(const triage_host_api* host, triage_check_ctx
  * stay zero without a -Wmissing-field-initializers warning. */
 typedef struct triage_check_type {
   uint32_t struct_size;
-  uint32_t flags;           /* TRIAGE_CHECK_* */
-  const char* name;         /* NUL terminated, [a-z0-9_]+ e.g. "dns" */
-  const char* description;  /* NUL terminated, one line */
+  uint32_t flags;            /* TRIAGE_CHECK_* */
+  const char* name;          /* NUL terminated, [a-z0-9_]+ e.g. "dns" */
+  const char* description;   /* NUL terminated, one line */
   const char* params_schema; /* NUL terminated JSON Schema of params */
   triage_run_fn run;
   void* user_data;

@@ -41,8 +41,7 @@ static triage_rc run_ping(const triage_host_api* host, triage_check_ctx ctx, con
 
 static const struct future_check_type ping_type = {
     {sizeof(struct future_check_type), TRIAGE_CHECK_THREAD_SAFE, "ping",
-     "Runs from a plugin built for a future minor", "{\"type\":\"object\"}", run_ping, 0, 0, 0,
-     0},
+     "Runs from a plugin built for a future minor", "{\"type\":\"object\"}", run_ping, 0, 0, 0, 0},
     {CHAOS_POISON, CHAOS_POISON, CHAOS_POISON, CHAOS_POISON}};
 static const triage_check_type* const types[] = {&ping_type.v1};
 

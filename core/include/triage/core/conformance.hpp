@@ -20,7 +20,7 @@
 namespace triage::core::conformance {
 
 // The tests, in the order they are reported.
-inline constexpr const char* kTests[] = {"schema", "params",      "crash",  "deadline", "cancel",
+inline constexpr const char* kTests[] = {"schema",      "params", "crash",  "deadline", "cancel",
                                          "concurrency", "limits", "result", "metrics"};
 
 enum class Verdict { pass, fail, skip };
