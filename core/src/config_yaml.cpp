@@ -296,6 +296,7 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
       r.expect_map(kv.second, mk);
       r.only_keys(kv.second, mk, threshold_keys());
       ThresholdSpec spec;
+      spec.location = r.at(kv.first);
       if (kv.second["warning"]) spec.warning = r.range(kv.second["warning"], mk + ".warning");
       if (kv.second["critical"]) spec.critical = r.range(kv.second["critical"], mk + ".critical");
       c.thresholds[metric] = spec;

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "triage/core/plugin_loader.hpp"
+#include "triage/core/text_format.hpp"
 
 namespace triage::core {
 
@@ -40,12 +41,6 @@ bool applies(const std::string& threshold, const std::vector<RawMetric>& metrics
   return std::any_of(metrics.begin(), metrics.end(), [&](const RawMetric& m) {
     return m.name == threshold || declared_name_covers(threshold, m.name, nlohmann::json());
   });
-}
-
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
 }
 
 }  // namespace
@@ -88,8 +83,9 @@ void evaluate(const CheckSpec& spec, Outcome outcome, triage_rc rc, CheckResult&
       m.status = Status::warning;
     if (m.status != Status::ok) {
       const Range& range = m.status == Status::critical ? *m.critical : *m.warning;
-      breaches += (breaches.empty() ? "" : ", ") + m.name + " " + number(m.value) + m.unit + " " +
-                  range.describe() + " (" + std::string(to_string(m.status)) + ")";
+      // Rounded for people (3 significant digits); the metric keeps the value.
+      breaches += (breaches.empty() ? "" : ", ") + m.name + " " + people_number(m.value) + m.unit +
+                  " " + range.describe() + " (" + std::string(to_string(m.status)) + ")";
       if (declared != nullptr) m.remediation = declared->remediation;
     }
     status = worst(status, m.status);

@@ -319,7 +319,7 @@ namespace {
 void check_thresholds(const CheckSpec& check, const CheckType& type) {
   if (!type.metrics) return;  // declares nothing (ABI 1.0): a runtime warning at most
   const MetricCatalog& catalog = *type.metrics;
-  for (const auto& [name, _] : check.thresholds) {
+  for (const auto& [name, spec] : check.thresholds) {
     if (catalog.find(name, check.params) != nullptr) continue;
     std::string what =
         "check type " + check.plugin + "." + check.type + " emits no metric '" + name + "'";
@@ -329,8 +329,9 @@ void check_thresholds(const CheckSpec& check, const CheckType& type) {
       what += " (it emits no metrics)";
     else
       what += " (it emits: " + catalog.describe() + ")";
-    throw ConfigError(check.location.where() + ": checks[" + check.base_id + "].thresholds." +
-                      name + ": " + what);
+    const SourceLocation& at = spec.location.line > 0 ? spec.location : check.location;
+    throw ConfigError(at.where() + ": checks[" + check.base_id + "].thresholds." + name + ": " +
+                      what);
   }
 }
 

@@ -226,8 +226,12 @@ RunResult run_with_config(const TempDir& dir, const std::string& plugin_dir,
                           const std::string& context, const RunEnv& env = {}) {
   become_subreaper();
   const auto config_file = write_file(dir.path(), "config.yaml", config);
-  std::vector<std::string> args{
-      "run", "--plugin-dir", plugin_dir, "--config", config_file.string(), "--format", "json"};
+  std::vector<std::string> args{"run", "--plugin-dir", plugin_dir, "--config",
+                                config_file.string()};
+  // The JSON report on stdout, unless it goes to an --output file (then
+  // stdout stays empty: -f is only for stdout).
+  if (std::find(extra.begin(), extra.end(), "--output") == extra.end())
+    args.insert(args.end(), {"--format", "json"});
   args.insert(args.end(), extra.begin(), extra.end());
   const RunResult r = run_triage(args, env);
   INFO(context << "\n" << describe(r));

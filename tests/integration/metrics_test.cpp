@@ -91,7 +91,7 @@ TEST_CASE("a threshold on an undeclared metric is exit 78 with file, line and a 
                           .string();
     const auto r = refuse(file);
     CHECK(r.err == "triage: config error: " + file +
-                       ":6: checks[db].thresholds.latency_msec: check type network.tcp emits "
+                       ":11: checks[db].thresholds.latency_msec: check type network.tcp emits "
                        "no metric 'latency_msec' (did you mean 'latency_ms'?)\n");
   }
   SECTION("no near name: the declared ones are listed") {
@@ -105,7 +105,7 @@ TEST_CASE("a threshold on an undeclared metric is exit 78 with file, line and a 
 )")
                           .string();
     const auto r = refuse(file);
-    CHECK(contains(r.err, file + ":2: checks[disk].thresholds.fullness: check type "
+    CHECK(contains(r.err, file + ":7: checks[disk].thresholds.fullness: check type "
                                  "storage.filesystem emits no metric 'fullness' (it emits: "
                                  "used_pct, free_bytes, inodes_used_pct, used_pct[ITEM]"));
   }
@@ -120,7 +120,7 @@ TEST_CASE("a threshold on an undeclared metric is exit 78 with file, line and a 
 )")
                           .string();
     const auto r = refuse(file, {"--plugin-dir", test_plugin_dir()});
-    CHECK(contains(r.err, file + ":2: checks[g].thresholds.dept[a]: check type c-metrics.gauge "
+    CHECK(contains(r.err, file + ":7: checks[g].thresholds.dept[a]: check type c-metrics.gauge "
                                  "emits no metric 'dept[a]' (did you mean 'depth[a]'?)"));
   }
   SECTION("a name from json_metrics, misspelt") {
@@ -136,7 +136,7 @@ TEST_CASE("a threshold on an undeclared metric is exit 78 with file, line and a 
 )")
                           .string();
     const auto r = refuse(file);
-    CHECK(contains(r.err, file + ":2: checks[api].thresholds.lag_sec: check type network.http "
+    CHECK(contains(r.err, file + ":9: checks[api].thresholds.lag_sec: check type network.http "
                                  "emits no metric 'lag_sec' (did you mean 'lag_s'?)"));
   }
 }

@@ -161,16 +161,16 @@ TEST_CASE("the loader reads a C plugin's declarations; NULL declares nothing",
 TEST_CASE("a threshold on an undeclared metric is a config error naming file, line, key",
           "[metrics][errors]") {
   CHECK(error_of(gauge_with("{levl: {warning: \"5\"}}")) ==
-        "m.yaml:2: checks[g].thresholds.levl: check type c-metrics.gauge emits no metric 'levl' "
+        "m.yaml:6: checks[g].thresholds.levl: check type c-metrics.gauge emits no metric 'levl' "
         "(did you mean 'level'?)");
   CHECK(error_of(gauge_with("{\"dept[a]\": {warning: \"5\"}}")) ==
-        "m.yaml:2: checks[g].thresholds.dept[a]: check type c-metrics.gauge emits no metric "
+        "m.yaml:6: checks[g].thresholds.dept[a]: check type c-metrics.gauge emits no metric "
         "'dept[a]' (did you mean 'depth[a]'?)");
   CHECK(error_of(gauge_with("{zzzzzzzz: {warning: \"5\"}}")) ==
-        "m.yaml:2: checks[g].thresholds.zzzzzzzz: check type c-metrics.gauge emits no metric "
+        "m.yaml:6: checks[g].thresholds.zzzzzzzz: check type c-metrics.gauge emits no metric "
         "'zzzzzzzz' (it emits: level, depth[ITEM])");
   CHECK(error_of(gauge_with("{level: {warning: \"5\"}}", "quiet")) ==
-        "m.yaml:2: checks[g].thresholds.level: check type c-metrics.quiet emits no metric "
+        "m.yaml:6: checks[g].thresholds.level: check type c-metrics.quiet emits no metric "
         "'level' (it emits no metrics)");
   // Declared names, one item of a per-item metric, and all its items.
   CHECK(error_of(gauge_with("{level: {warning: \"5\"}, \"depth[a]\": {critical: \"9\"}, "

@@ -44,6 +44,7 @@ struct ParamReference {
 struct ThresholdSpec {
   std::optional<Range> warning;
   std::optional<Range> critical;
+  SourceLocation location;  // of the metric's key under `thresholds:`
 };
 
 // One check instance, after fan-out: `targets: [a, b]` on check `web` yields
