@@ -88,6 +88,18 @@ std::string first_line(const std::string& text) {
   return text.substr(0, text.find('\n'));
 }
 
+// text cut at `separator` (a line feed, a space), without the separators.
+std::vector<std::string> split(const std::string& text, char separator = '\n') {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto end = std::min(text.find(separator, start), text.size());
+    parts.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
 std::size_t count_lines(const std::string& text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
@@ -228,12 +240,9 @@ TEST_CASE("nagios perfdata and long output follow the plugin guidelines", "[conv
       "'([^']|'')+'=-?[0-9]+(\\.[0-9]+)?(s|ms|us|%|B|KB|MB|GB|TB|c)?"
       "(;[-0-9.:~@]*){0,4}");
   const std::string perf = line.substr(bar + 3);
-  std::size_t start = 0;
-  while (start < perf.size()) {
-    const auto end = std::min(perf.find(' ', start), perf.size());
-    INFO(perf.substr(start, end - start));
-    CHECK(std::regex_match(perf.substr(start, end - start), token));
-    start = end + 1;
+  for (const auto& item : split(perf, ' ')) {
+    INFO(item);
+    CHECK(std::regex_match(item, token));
   }
   // Long output: each failing check, its finding and its remediation.
   const std::string rest = r.out.substr(line.size() + 1);
@@ -295,10 +304,8 @@ TEST_CASE("prometheus output passes promtool and ndjson lines pass the report sc
 
   const std::string lines = read_file(nd);
   REQUIRE(count_lines(lines) == 2);
-  std::size_t start = 0;
-  while (start < lines.size()) {
-    const auto end = lines.find('\n', start);
-    const auto line = parse_json(lines.substr(start, end - start));
+  for (const auto& text : split(lines)) {
+    const auto line = parse_json(text);
     // Each line is a check of the report schema, with the run's context.
     auto as_report = nlohmann::json::parse(R"({"schema_version":1,"run":{"id":"","started_at":"",
       "finished_at":"","duration_ms":0,"host":"","triage_version":"","config_path":null},
@@ -316,7 +323,6 @@ TEST_CASE("prometheus output passes promtool and ndjson lines pass the report sc
     as_report["run"]["finished_at"] = line.at("run_finished_at");
     INFO(line.dump());
     CHECK(schema_errors(as_report).empty());
-    start = end + 1;
   }
 }
 
@@ -365,15 +371,11 @@ TEST_CASE("text is the default, also through a pipe; ASCII outside UTF-8; list c
   for (const char c : ascii.out) CHECK(static_cast<unsigned char>(c) < 0x80);
   CHECK(ascii.out.find("\nOK - 1 ok\n") != std::string::npos);
   const auto narrow = run_triage({"run", "-c", mixed_config(dir)}, RunEnv{{{"COLUMNS", "60"}}});
-  std::size_t start = 0;
-  while (start < narrow.out.size()) {
-    const auto end = narrow.out.find('\n', start);
-    const auto row = narrow.out.substr(start, end - start);
+  for (const auto& row : split(narrow.out)) {
     INFO(row);
     std::size_t width = 0;
     for (const char c : row) width += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
     CHECK(width <= 60);
-    start = end + 1;
   }
   const auto list = run_triage({"list", "-c", config});
   INFO(describe(list));
@@ -397,16 +399,12 @@ TEST_CASE("plugin text cannot forge a row of the text view or a log line", "[con
         {"run", "-c", config, "--plugin-dir", kChaosDir, "--isolation", isolation, "-v"});
     INFO(isolation << "\n" << describe(r));
     CHECK(r.exit_code == 2);
-    std::size_t start = 0;
-    while (start < r.out.size()) {
-      const auto end = r.out.find('\n', start);
-      const auto row = r.out.substr(start, end - start);
+    for (const auto& row : split(r.out)) {
       INFO(row);
       CHECK(row.rfind("OK        db-primary", 0) == std::string::npos);
       CHECK((row.empty() || row[0] == ' ' || row.rfind("triage ", 0) == 0 ||
              row.rfind("CRITICAL  spoof ", 0) == 0 || row.rfind("OK        lo ", 0) == 0 ||
              row.rfind("CRITICAL — ", 0) == 0));
-      start = end + 1;
     }
     CHECK(r.out.find("broken\\nOK        db-primary") != std::string::npos);
     CHECK(r.out.find("<U+202E>reversed") != std::string::npos);

@@ -2,8 +2,8 @@
 // load (params checked against the plugins' schemas) and keep its secrets out
 // of what `triage list` prints.
 #include <catch2/catch.hpp>
-#include <regex>
 #include <filesystem>
+#include <regex>
 #include <string>
 
 #include "helpers.hpp"

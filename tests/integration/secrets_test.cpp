@@ -312,7 +312,8 @@ TEST_CASE("only the checks a run selects need their variables and secrets",
     const auto r = run_triage({"list", "-c", config, "--tag", "plain"});
     INFO(describe(r));
     CHECK(r.exit_code == 0);
-    CHECK(r.out.find("\nplain  network.http  " + nginx.http_url("/status/500")) != std::string::npos);
+    CHECK(r.out.find("\nplain  network.http  " + nginx.http_url("/status/500")) !=
+          std::string::npos);
   }
 
   // Selecting what cannot be resolved is the config error, where it was
