@@ -47,9 +47,11 @@ char32_t next_code_point(std::string_view text, std::size_t& i) {
   return cp;
 }
 
-bool is_bidi_control(char32_t cp) {
+// Bidi controls reorder the text around them; the line and paragraph
+// separators start a new line in some terminals and editors.
+bool is_layout_control(char32_t cp) {
   return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
-         cp == 0x200F || cp == 0x061C;
+         cp == 0x200F || cp == 0x061C || cp == 0x2028 || cp == 0x2029;
 }
 
 std::string code_point_escape(char32_t cp) {
@@ -100,7 +102,7 @@ std::string escape(std::string_view text, bool ascii) {
       std::array<char, 8> buf{};
       std::snprintf(buf.data(), buf.size(), "\\x%02x", static_cast<unsigned>(cp));
       out += buf.data();
-    } else if ((cp >= 0x80 && cp <= 0x9F) || is_bidi_control(cp)) {
+    } else if ((cp >= 0x80 && cp <= 0x9F) || is_layout_control(cp)) {
       out += code_point_escape(cp);
     } else if (cp >= 0x80 && ascii) {
       out += ascii_spelling(cp);

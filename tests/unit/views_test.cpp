@@ -105,6 +105,7 @@ TEST_CASE("plugin text cannot start a row or reorder the text view", "[views][sp
 
   CHECK(escape_control("a\tb\x1b[31m") == "a\\tb\\x1b[31m");
   CHECK(escape_control("\xE2\x81\xA6x\xE2\x81\xA9") == "<U+2066>x<U+2069>");
+  CHECK(escape_control("a\xE2\x80\xA8" "b\xE2\x80\xA9") == "a<U+2028>b<U+2029>");
   CHECK(escape_control("caf\xC3\xA9") == "caf\xC3\xA9");  // ordinary UTF-8 stays
   CHECK(escape_control_ascii("caf\xC3\xA9 \xC2\xB5s \xE2\x86\x92") == "caf<U+00E9> us ->");
 }

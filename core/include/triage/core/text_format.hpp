@@ -11,8 +11,9 @@ namespace triage::core {
 // A plugin-supplied string for a terminal or a log line: line feed, carriage
 // return, tab and other control characters become visible escapes (`\n`,
 // `\r`, `\t`, `\x1b`), C1 controls and Unicode bidi controls (U+202A–U+202E,
-// U+2066–U+2069, U+200E/U+200F, U+061C) become `<U+202E>`, so that no
-// string can start a new row or reorder the text around it.
+// U+2066–U+2069, U+200E/U+200F, U+061C) and the line and paragraph
+// separators U+2028/U+2029 become `<U+202E>`, so that no string can start a
+// new row or reorder the text around it.
 std::string escape_control(std::string_view text);
 
 // The same, and every other non-ASCII character as `<U+XXXX>` (or a close
