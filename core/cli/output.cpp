@@ -49,7 +49,7 @@ void add_output_options(po::options_description& desc, OutputOptions& output) {
       "output,o", po::value(&output.outputs)->composing()->value_name("FILE"),
       "also write the report to FILE, atomically, in the format of its extension: .json, "
       ".ndjson, .txt, .xml (junit), .nagios, .prom (prometheus); other names get -f's format, "
-      "else json (repeatable; with -o and no -f, nothing is printed on stdout)");
+      "else text (repeatable; with -o and no -f, nothing is printed on stdout)");
 }
 
 std::optional<int> check_output_options(const std::string& command, OutputOptions& output,
@@ -82,7 +82,7 @@ std::optional<int> check_output_options(const std::string& command, OutputOption
       return usage_error(
           command, "--output " + file + ": folder " + dir.string() + " is not writable", desc);
     output.files.emplace_back(
-        file, core::format_for_file(file).value_or(chosen.value_or(core::Format::json)));
+        file, core::format_for_file(file).value_or(chosen.value_or(core::Format::text)));
   }
   return std::nullopt;
 }

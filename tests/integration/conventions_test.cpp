@@ -439,6 +439,15 @@ TEST_CASE("several outputs from one run, each in its extension's format", "[conv
   CHECK(read_file(xml).find(report.at("run").at("started_at").get<std::string>()) !=
         std::string::npos);
 
+  SECTION("a name without a known extension gets -f's format, else text, never json unasked") {
+    const auto plain = (dir.path() / "report.out").string();
+    const auto json_too = (dir.path() / "json.out").string();
+    REQUIRE(run_triage({"run", "-c", config, "-o", plain}).exit_code == 2);
+    CHECK(read_file(plain).rfind("triage 1.0.0", 0) == 0);
+    REQUIRE(run_triage({"run", "-c", config, "-o", json_too, "-f", "json"}).exit_code == 2);
+    CHECK(schema_errors(parse_json(read_file(json_too))).empty());
+  }
+
   SECTION("the same file twice, or an unknown format, is refused before running") {
     const auto twice = run_triage({"run", "-c", config, "-o", json, "-o", json});
     CHECK(twice.exit_code == 64);
