@@ -279,11 +279,13 @@ void HostProcess::finish_all(const std::string& reason, bool collateral) {
     pending.swap(pending_);
     ids_.clear();
   }
+  const int in_flight = static_cast<int>(pending.size());
   for (auto& [id, p] : pending) {
     std::lock_guard lock(p->mutex);
     p->done = p->lost = true;
     p->collateral = collateral;
     p->lost_reason = reason;
+    p->in_flight = in_flight;
     p->done_cv.notify_all();
   }
 }

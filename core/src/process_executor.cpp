@@ -1,7 +1,8 @@
 // Runs checks through plugin-host processes: one host per plugin, restarted
 // after a crash, given up after repeated crashes; a check that ignores its
 // deadline gets its host killed, and the checks it shared the host with are
-// sent again to a fresh one.
+// sent again to a fresh one. When a host crashes with several checks in
+// flight, each runs again alone, and only the one that crashes again is blamed.
 #include <spdlog/spdlog.h>
 
 #include <boost/dll/runtime_symbol_info.hpp>
@@ -86,11 +87,44 @@ std::shared_ptr<HostProcess> ProcessExecutor::host_for(const std::string& plugin
   return slot.host;
 }
 
+std::shared_ptr<HostProcess> ProcessExecutor::solo_host(const std::string& plugin,
+                                                        std::string& why) {
+  std::filesystem::path file;
+  HostOptions options = options_;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = slots_.find(plugin);
+    if (it == slots_.end() || it->second.file.empty()) {
+      why = "plugin " + plugin + " was not discovered";
+      return nullptr;
+    }
+    if (it->second.crashes >= max_crashes_) {
+      why = "plugin " + plugin + " given up after " + std::to_string(it->second.crashes) +
+            " crashes in this run (last: " + it->second.last_crash + ")";
+      return nullptr;
+    }
+    file = it->second.file;
+    if (it->second.memory_limit_mb >= 0) options.memory_limit_mb = it->second.memory_limit_mb;
+  }
+  std::string reason;
+  auto host = HostProcess::start(file, options, reason);
+  if (!host) why = "plugin " + plugin + " could not be restarted: " + reason;
+  return host;
+}
+
+void ProcessExecutor::count_crash(const std::string& plugin, const std::string& description) {
+  std::lock_guard lock(mutex_);
+  auto& slot = slots_[plugin];
+  ++slot.crashes;
+  slot.last_crash = description;
+}
+
 triage_rc ProcessExecutor::execute(const CheckSpec& spec, Attempt& attempt) {
   const std::string params = spec.params.dump();
+  bool alone = false;  // running again in a host of its own after a shared crash
   for (;;) {
     std::string why;
-    auto host = host_for(spec.plugin, why);
+    auto host = alone ? solo_host(spec.plugin, why) : host_for(spec.plugin, why);
     if (!host) {
       attempt.set_error(why);
       return TRIAGE_RC_ERROR;
@@ -127,8 +161,18 @@ triage_rc ProcessExecutor::execute(const CheckSpec& spec, Attempt& attempt) {
     // Lost with a host the core killed for another check: not this check's
     // fault, so it goes again to a fresh host while time remains.
     if (pending->collateral && !attempt.cancelled()) continue;
+    if (alone) count_crash(spec.plugin, pending->lost_reason);
+    // The host crashed with other checks in it: any of them may have done
+    // it. Run this one again, alone; only a crash it reproduces (or one it
+    // had the host to itself for) is blamed on it.
+    if (!alone && pending->in_flight > 1 && !attempt.cancelled()) {
+      spdlog::info("{}: plugin {} {} with {} checks in flight; running it again alone", spec.id,
+                   spec.plugin, pending->lost_reason, pending->in_flight);
+      alone = true;
+      continue;
+    }
     attempt.set_error("plugin " + spec.plugin + " " + pending->lost_reason +
-                      " while running check " + spec.id);
+                      " while running check " + spec.id + (alone ? " (again when run alone)" : ""));
     return TRIAGE_RC_ERROR;
   }
 }

@@ -50,6 +50,7 @@ class HostProcess {
     bool lost = false;        // the host died before answering
     bool collateral = false;  // ... because the core killed it for another check
     std::string lost_reason;  // "crashed (SIGSEGV)", "exited with status 0"
+    int in_flight = 0;        // checks in the host when it died (this one included)
     triage_rc rc = TRIAGE_RC_OK;
     nlohmann::json outcome;
   };
@@ -127,6 +128,11 @@ class ProcessExecutor final : public Executor {
     std::string last_crash;
   };
   std::shared_ptr<HostProcess> host_for(const std::string& plugin, std::string& why);
+  // A fresh host of its own for one check, outside the slot: after a crash
+  // with several checks in flight, each is run again alone so that the one
+  // that crashes it is found by reproduction, not guessed.
+  std::shared_ptr<HostProcess> solo_host(const std::string& plugin, std::string& why);
+  void count_crash(const std::string& plugin, const std::string& description);
 
   HostOptions options_;
   int max_crashes_;
