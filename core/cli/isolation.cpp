@@ -1,5 +1,7 @@
 #include "isolation.hpp"
 
+#include "triage/core/exit_guard.hpp"
+
 #include <spdlog/spdlog.h>
 
 namespace triage::cli {
@@ -21,10 +23,24 @@ class PluginSetup::Routing final : public core::Executor {
 
 PluginSetup::PluginSetup(const Common& common, const core::Config* config,
                          std::optional<core::Isolation> isolation) {
+  // Plugin code may call exit() from here on (in-process: in its init or a
+  // check's thread): that must never end the command with status 0 and no
+  // output. main() settles the status once the command is done.
+  core::exit_guard::arm(
+      "a plugin called exit() before triage had written its report: no report (status 70); "
+      "--isolation process contains such plugins");
   auto mode_of = [&](const std::string& plugin) {
     if (isolation) return *isolation;
     return config ? config->isolation_of(plugin) : core::Isolation::process;
   };
+  // RLIMIT_AS or a cgroup can bound a host, not a library inside triage.
+  if (config != nullptr)
+    for (const auto& [name, settings] : config->plugins)
+      if (settings.memory_limit_mb > 0 && mode_of(name) == core::Isolation::in_process)
+        spdlog::warn(
+            "plugin {}: memory_limit_mb {} is ignored: the plugin runs in-process, where no "
+            "limit can apply to it alone (use isolation: process)",
+            name, settings.memory_limit_mb);
   bool all_in_process = isolation == core::Isolation::in_process;
   if (!isolation && config != nullptr) {
     all_in_process = config->defaults.isolation == core::Isolation::in_process;

@@ -7,6 +7,7 @@
 #include "options.hpp"
 #include "output.hpp"
 #include "triage/core/config.hpp"
+#include "triage/core/exit_guard.hpp"
 #include "triage/core/plugin_host.hpp"
 
 namespace {
@@ -61,28 +62,8 @@ int plugin_host(const std::vector<std::string>& args) {
   return triage::core::plugin_host_main(fd, file, memory_limit_mb, allow_insecure);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty()) {
-    std::cerr << kUsage;
-    return triage::cli::kExitUsage;
-  }
-  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << kUsage;
-    return 0;
-  }
-  if (args[0] == "--version" || args[0] == "version") {
-    std::cout << "triage " << TRIAGE_VERSION << " (plugin ABI " << TRIAGE_ABI_MAJOR << "."
-              << TRIAGE_ABI_MINOR << ")\n";
-    return 0;
-  }
-  if (args[0] == "__plugin-host") return plugin_host(args);
-  const std::string command = args[0];
-  args.erase(args.begin());
-  // A monitoring system reading -f nagios gets one line and 0..3, always.
-  const bool nagios = triage::cli::wants_nagios(args);
+// Runs one command; its exit status.
+int dispatch(const std::string& command, const std::vector<std::string>& args, bool nagios) {
   try {
     if (command == "run")
       return nagios ? triage::cli::with_nagios_fallback(args, triage::cli::cmd_run)
@@ -111,4 +92,33 @@ int main(int argc, char** argv) {
   std::cerr << "triage: unknown command '" << command << "'" << hint
             << "\nTry 'triage --help' for the commands.\n";
   return triage::cli::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return triage::cli::kExitUsage;
+  }
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::cout << "triage " << TRIAGE_VERSION << " (plugin ABI " << TRIAGE_ABI_MAJOR << "."
+              << TRIAGE_ABI_MINOR << ")\n";
+    return 0;
+  }
+  if (args[0] == "__plugin-host") return plugin_host(args);
+  const std::string command = args[0];
+  args.erase(args.begin());
+  // A monitoring system reading -f nagios gets one line and 0..3, always.
+  const bool nagios = triage::cli::wants_nagios(args);
+  const int code = dispatch(command, args, nagios);
+  // Plugin threads may still be running: an exit() of theirs from now on
+  // ends with this status, not theirs.
+  triage::core::exit_guard::settle(code);
+  return code;
 }

@@ -1,6 +1,7 @@
 #include <triage/plugin.h>
 
 #include "triage/core/result.hpp"
+#include "triage/core/text_format.hpp"
 
 namespace triage::core {
 
@@ -49,7 +50,10 @@ std::string sanitize_utf8(std::string_view in) {
     // C0 controls (but newline and tab), DEL and C1 controls (U+009B is an
     // 8-bit CSI to some terminals) become spaces.
     const bool control = (cp < 0x20 && cp != '\n' && cp != '\t') || (cp >= 0x7F && cp <= 0x9F);
-    if (valid && !control) {
+    if (valid && is_layout_control(cp)) {
+      out += code_point_escape(cp);  // visible, so a reader sees it was there
+      i += len;
+    } else if (valid && !control) {
       out.append(in.substr(i, len));
       i += len;
     } else if (valid) {
@@ -63,75 +67,114 @@ std::string sanitize_utf8(std::string_view in) {
   return out;
 }
 
-std::string Attempt::cap(std::string text, std::size_t limit) {
+std::string Attempt::cap(std::string text, std::size_t limit, bool* whole) {
+  // Cleaned first: the cap bounds what is stored, escapes and all.
+  auto clean = sanitize_utf8(text);
+  if (clean != text) outcome_.cleaned = true;
+  text = std::move(clean);
   if (text.size() > limit) {
     std::size_t cut = limit;
     while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
     text.resize(cut);
     text += " [truncated]";
     outcome_.truncated = true;
+    *whole = false;
   }
-  return sanitize_utf8(text);
+  return text;
 }
 
-void Attempt::set_status(int status, std::string summary) {
+bool Attempt::set_status(int status, std::string summary) {
   std::lock_guard lock(mutex_);
-  if (closed_) return;
+  if (closed_) return false;
+  bool whole = true;
   outcome_.status = status;
-  outcome_.summary = cap(std::move(summary), limits_.summary_bytes);
+  outcome_.summary = cap(std::move(summary), limits_.summary_bytes, &whole);
+  return whole;
 }
 
-void Attempt::add_metric(RawMetric metric) {
+bool Attempt::add_metric(RawMetric metric) {
   std::lock_guard lock(mutex_);
-  if (closed_) return;
+  if (closed_) return false;
   if (outcome_.metrics.size() >= limits_.metrics) {
     outcome_.truncated = true;
-    return;
+    return false;
   }
-  metric.name = cap(std::move(metric.name), 128);
-  metric.unit = cap(std::move(metric.unit), 32);
+  bool whole = true;
+  metric.name = cap(std::move(metric.name), 128, &whole);
+  metric.unit = cap(std::move(metric.unit), 32, &whole);
   outcome_.metrics.push_back(std::move(metric));
+  return whole;
 }
 
-void Attempt::add_finding(Finding finding) {
+bool Attempt::add_finding(Finding finding) {
   std::lock_guard lock(mutex_);
-  if (closed_) return;
+  if (closed_) return false;
   if (outcome_.findings.size() >= limits_.findings) {
     outcome_.truncated = true;
-    return;
+    return false;
   }
-  finding.title = cap(std::move(finding.title), limits_.summary_bytes);
-  finding.detail = cap(std::move(finding.detail), limits_.text_bytes);
-  finding.remediation = cap(std::move(finding.remediation), limits_.text_bytes);
+  bool whole = true;
+  finding.title = cap(std::move(finding.title), limits_.summary_bytes, &whole);
+  finding.detail = cap(std::move(finding.detail), limits_.text_bytes, &whole);
+  finding.remediation = cap(std::move(finding.remediation), limits_.text_bytes, &whole);
   outcome_.findings.push_back(std::move(finding));
+  return whole;
 }
 
-void Attempt::set_attribute(std::string key, std::string value) {
+bool Attempt::set_attribute(std::string key, std::string value) {
   std::lock_guard lock(mutex_);
-  if (closed_) return;
-  key = cap(std::move(key), 128);
-  value = cap(std::move(value), limits_.text_bytes);
+  if (closed_) return false;
+  bool whole = true;
+  key = cap(std::move(key), 128, &whole);
+  value = cap(std::move(value), limits_.text_bytes, &whole);
   for (auto& kv : outcome_.attributes)
     if (kv.first == key) {
       kv.second = std::move(value);
-      return;
+      return whole;
     }
   if (outcome_.attributes.size() >= limits_.attributes) {
     outcome_.truncated = true;
-    return;
+    return false;
   }
   outcome_.attributes.emplace_back(std::move(key), std::move(value));
+  return whole;
+}
+
+bool Attempt::admit_log() {
+  std::lock_guard lock(mutex_);
+  if (closed_) return false;
+  if (++log_lines_ > limits_.log_lines) {
+    ++outcome_.log_lines_suppressed;
+    return false;
+  }
+  bool first_refused = false;
+  if (log_budget_ && !log_budget_->admit(&first_refused)) {
+    ++outcome_.log_lines_suppressed;
+    return false;
+  }
+  return true;
+}
+
+void Attempt::count_log_lines_suppressed(std::uint64_t n) {
+  std::lock_guard lock(mutex_);
+  outcome_.log_lines_suppressed += n;
 }
 
 void Attempt::set_error(std::string message) {
   std::lock_guard lock(mutex_);
   if (closed_) return;
-  outcome_.error = cap(std::move(message), limits_.summary_bytes);
+  bool whole = true;
+  outcome_.error = cap(std::move(message), limits_.summary_bytes, &whole);
 }
 
 void Attempt::mark_truncated() {
   std::lock_guard lock(mutex_);
   outcome_.truncated = true;
+}
+
+void Attempt::mark_cleaned() {
+  std::lock_guard lock(mutex_);
+  outcome_.cleaned = true;
 }
 
 Outcome Attempt::take() {

@@ -169,18 +169,21 @@ std::vector<Call> run_batch(Host& host_of, const std::string& type, const std::v
   return calls;
 }
 
-// The params with its most important property given a value of another type.
-std::optional<json> wrong_type(const json& params, const json& schema) {
+}  // namespace
+
+// The params with its most important required property given a value of
+// another type. Only a required one: the core refuses params that break the
+// schema before anything runs, so the ABI promises a check only that what it
+// requires is there; an optional param it does not read (a declared
+// "target" it ignores) may be anything.
+std::optional<json> wrong_type_params(const json& params, const json& schema) {
   const json properties = schema.is_object() ? schema.value("properties", json::object()) : json();
   if (!properties.is_object()) return std::nullopt;
+  const json required = schema.value("required", json::array());
+  if (!required.is_array()) return std::nullopt;
   std::string key;
-  if (properties.contains("target")) {
-    key = "target";
-  } else {
-    const json required = schema.value("required", json::array());
-    if (required.is_array() && !required.empty() && required[0].is_string())
-      key = required[0].get<std::string>();
-  }
+  for (const auto& name : required)
+    if (name.is_string() && (key.empty() || name == "target")) key = name.get<std::string>();
   if (key.empty() || !properties.contains(key)) return std::nullopt;
   const json& property = properties[key];
   const json t = property.is_object() ? property.value("type", json()) : json();
@@ -197,6 +200,8 @@ std::optional<json> wrong_type(const json& params, const json& schema) {
   out[key] = wrong;
   return out;
 }
+
+namespace {
 
 class TypeValidator {
  public:
@@ -218,7 +223,7 @@ class TypeValidator {
                             : params_from_schema(schema, Endpoint{});
     json extra = sample.is_object() ? sample : json::object();
     extra["triage_validate_unknown_param"] = "unexpected";
-    const auto wrong = wrong_type(sample, schema);
+    const auto wrong = wrong_type_params(sample, schema);
     const json silent = retarget(sample, silent_);
 
     // Each stage stops short once the check has overrun: every further call
@@ -282,6 +287,7 @@ class TypeValidator {
       judge_concurrency(valid, many);
 
     add("limits", truncated_.empty() ? Verdict::pass : Verdict::fail, truncated_);
+    add("text", cleaned_.empty() ? Verdict::pass : Verdict::fail, cleaned_);
     add("result", no_result_.empty() ? Verdict::pass : Verdict::fail, no_result_);
     if (!type_.metrics)
       add("metrics", Verdict::skip,
@@ -346,6 +352,10 @@ class TypeValidator {
       if (c.garbled && no_result_.empty()) no_result_ = what + ": " + c.why;
       if (!c.crashed && !c.overran && !c.garbled && !c.has_result() && no_result_.empty())
         no_result_ = what + ": it reported neither a status nor an error";
+      if (c.outcome.cleaned && cleaned_.empty())
+        cleaned_ = what +
+                   ": its text had invalid UTF-8 or control characters (C0/C1, bidi, line "
+                   "separators), which the core cleaned before they reached the report";
       if (c.outcome.truncated && truncated_.empty())
         truncated_ = what +
                      ": its output went past the core's limits (summary 4 KiB, text 16 KiB, "
@@ -394,7 +404,7 @@ class TypeValidator {
   const Endpoint& silent_;
   std::vector<TestResult>& out_;
   bool overrun_ = false;
-  std::string overrun_why_, crash_, truncated_, no_result_, undeclared_;
+  std::string overrun_why_, crash_, truncated_, cleaned_, no_result_, undeclared_;
 };
 
 }  // namespace

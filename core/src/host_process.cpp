@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "triage/core/exit_guard.hpp"
 #include "triage/core/frame.hpp"
 #include "triage/core/host_protocol.hpp"
 #include "triage/core/plugin_host.hpp"
@@ -24,6 +25,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kTermGrace = std::chrono::milliseconds(200);  // SIGTERM → SIGKILL
 
+// A log line from a host: the host API's 4 KiB line with its "check X: "
+// prefix, and room to spare.
+constexpr std::size_t kLogMessageBytes = 8192;
+
 std::string describe_status(int status) {
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
@@ -31,6 +36,9 @@ std::string describe_status(int status) {
     return "crashed (" + (abbrev ? "SIG" + std::string(abbrev) : "signal " + std::to_string(sig)) +
            ")";
   }
+  // The host's exit guard turns a plugin's exit() into this status.
+  if (WIFEXITED(status) && WEXITSTATUS(status) == exit_guard::kExitUnsettled)
+    return "called exit() (its host ended with status " + std::to_string(WEXITSTATUS(status)) + ")";
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
   return "ended";
 }
@@ -109,6 +117,7 @@ std::shared_ptr<HostProcess> HostProcess::start(const std::filesystem::path& fil
   std::shared_ptr<HostProcess> host(new HostProcess());
   host->pid_ = pid;
   host->fd_ = fds[0];
+  host->log_budget_ = options.log_budget;
   FrameDecoder decoder;
   std::optional<Frame> hello;
   const auto hello_deadline = Clock::now() + options.hello_timeout;
@@ -117,8 +126,11 @@ std::shared_ptr<HostProcess> HostProcess::start(const std::filesystem::path& fil
     // A plugin may log while it loads; those lines come before the hello.
     while ((hello = read_frame(host->fd_, decoder, deadline)) && hello->type == protocol::kLog) {
       const auto msg = nlohmann::json::parse(hello->payload, nullptr, false);
-      if (msg.is_object() && msg.contains("message") && msg["message"].is_string())
-        spdlog::debug("{}: {}", file.string(), msg["message"].get<std::string>());
+      if (msg.is_object() && msg.contains("message") && msg["message"].is_string() &&
+          (!options.log_budget || options.log_budget->admit()))
+        spdlog::debug("{}: {}", file.string(),
+                      sanitize_utf8(std::string_view(msg["message"].get_ref<const std::string&>())
+                                        .substr(0, kLogMessageBytes)));
     }
   } catch (const FrameError&) {
     hello.reset();
@@ -274,18 +286,24 @@ void HostProcess::kill(const std::string& why) {
 
 void HostProcess::finish_all(const std::string& reason, bool collateral) {
   std::map<std::uint64_t, std::shared_ptr<Pending>> pending;
+  std::uint64_t submitted = 0;
   {
     std::lock_guard lock(mutex_);
     pending.swap(pending_);
     ids_.clear();
+    submitted = next_id_ - 1;
   }
   const int in_flight = static_cast<int>(pending.size());
+  // A check that ran earlier in this host may have left a thread behind
+  // that ended it: then no check in flight had the host to itself.
+  const bool shared = in_flight > 1 || submitted > pending.size();
   for (auto& [id, p] : pending) {
     std::lock_guard lock(p->mutex);
     p->done = p->lost = true;
     p->collateral = collateral;
     p->lost_reason = reason;
     p->in_flight = in_flight;
+    p->shared = shared;
     p->done_cv.notify_all();
   }
 }
@@ -344,9 +362,13 @@ void HostProcess::drain(FrameDecoder& decoder) {
       while (auto frame = decoder.next()) {
         const auto msg = nlohmann::json::parse(frame->payload);
         if (frame->type == protocol::kLog) {
+          // The host's own caps are the plugin's word: the core bounds and
+          // cleans what it logs again.
+          if (log_budget_ && !log_budget_->admit()) continue;
           const int level = msg.at("level").get<int>();
-          spdlog::log(static_cast<spdlog::level::level_enum>(std::clamp(level, 0, 6)), "{}",
-                      msg.at("message").get<std::string>());
+          const auto message = msg.at("message").get<std::string>();
+          spdlog::log(static_cast<spdlog::level::level_enum>(std::clamp(level, 0, 5)), "{}",
+                      sanitize_utf8(std::string_view(message).substr(0, kLogMessageBytes)));
           continue;
         }
         if (frame->type != protocol::kDone) continue;

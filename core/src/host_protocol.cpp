@@ -54,6 +54,8 @@ nlohmann::json outcome_to_json(const Outcome& o) {
   nlohmann::json j{{"summary", o.summary},     {"metrics", metrics}, {"findings", findings},
                    {"attributes", attributes}, {"error", o.error},   {"truncated", o.truncated}};
   j["status"] = o.status ? nlohmann::json(*o.status) : nlohmann::json(nullptr);
+  if (o.log_lines_suppressed > 0) j["log_lines_suppressed"] = o.log_lines_suppressed;
+  if (o.cleaned) j["cleaned"] = true;
   return j;
 }
 
@@ -76,6 +78,10 @@ void outcome_from_json(const nlohmann::json& j, Attempt& into) {
   const auto error = j.at("error").get<std::string>();
   if (!error.empty()) into.set_error(error);
   if (j.at("truncated").get<bool>()) into.mark_truncated();
+  if (const auto it = j.find("cleaned"); it != j.end() && it->is_boolean() && it->get<bool>())
+    into.mark_cleaned();
+  if (const auto it = j.find("log_lines_suppressed"); it != j.end())
+    into.count_log_lines_suppressed(it->get<std::uint64_t>());
 }
 
 }  // namespace triage::core::protocol

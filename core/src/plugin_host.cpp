@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "triage/core/exit_guard.hpp"
 #include "triage/core/frame.hpp"
 #include "triage/core/host_api.hpp"
 #include "triage/core/host_protocol.hpp"
@@ -132,6 +133,9 @@ int plugin_host_main(int fd, const std::filesystem::path& file, int memory_limit
     const rlimit limit{bytes, bytes};
     ::setrlimit(RLIMIT_AS, &limit);
   }
+  // The host ends only by _exit(); an exit() is the plugin's doing, and must
+  // not pass for a clean end (HostProcess names status 70 as such).
+  exit_guard::arm("the plugin " + file.filename().string() + " called exit() in its host");
   Channel channel(fd);
   auto logger = std::make_shared<spdlog::logger>("host", std::make_shared<ChannelSink>(channel));
   logger->set_level(spdlog::level::debug);
@@ -143,6 +147,7 @@ int plugin_host_main(int fd, const std::filesystem::path& file, int memory_limit
     const std::string reason =
         registry.problems().empty() ? "not loaded" : registry.problems().back().reason;
     channel.send(protocol::kHello, {{"refused", reason}});
+    exit_guard::disarm();
     return 0;
   }
   const Plugin& plugin = *registry.plugins().front();
@@ -192,8 +197,10 @@ int plugin_host_main(int fd, const std::filesystem::path& file, int memory_limit
             } else {
               std::unique_lock<std::mutex> one_at_a_time;
               if (serial_lock != nullptr) one_at_a_time = std::unique_lock(*serial_lock);
-              rc = type->run(host_api(), to_handle(*attempt), params.data(), params.size(),
-                             type->user_data);
+              // The handle closes when run() returns, before take(): a
+              // thread the check left behind can change nothing after.
+              rc = type->run(host_api(), to_handle(*attempt, plugin.name), params.data(),
+                             params.size(), type->user_data);
             }
             channel.send(
                 protocol::kDone,

@@ -28,11 +28,34 @@ HostOptions default_host_options(bool allow_insecure) {
   return options;
 }
 
-ProcessExecutor::~ProcessExecutor() = default;
+ProcessExecutor::~ProcessExecutor() {
+  for (const auto& [file, budget] : log_budgets_) {
+    if (budget->suppressed() == 0) continue;
+    std::string name = file.string();
+    for (const auto& [plugin, slot] : slots_)
+      if (slot.file == file) name = plugin;
+    spdlog::warn("plugin {}: {} log lines suppressed (at most {} per plugin in a run)", name,
+                 budget->suppressed(), budget->limit());
+  }
+}
+
+HostOptions ProcessExecutor::options_for(const std::filesystem::path& file, int memory_limit_mb) {
+  HostOptions options = options_;
+  if (memory_limit_mb >= 0) options.memory_limit_mb = memory_limit_mb;
+  auto& budget = log_budgets_[file];
+  if (!budget) budget = std::make_shared<LogBudget>();
+  options.log_budget = budget;
+  return options;
+}
 
 std::optional<Plugin> ProcessExecutor::discover(const std::filesystem::path& file,
                                                 std::string& reason) {
-  auto host = HostProcess::start(file, options_, reason);
+  HostOptions options;
+  {
+    std::lock_guard lock(mutex_);
+    options = options_for(file, -1);
+  }
+  auto host = HostProcess::start(file, options, reason);
   if (!host) return std::nullopt;
   Plugin plugin = host->plugin();
   std::lock_guard lock(mutex_);
@@ -72,8 +95,7 @@ std::shared_ptr<HostProcess> ProcessExecutor::host_for(const std::string& plugin
           " crashes in this run (last: " + slot.last_crash + ")";
     return nullptr;
   }
-  HostOptions options = options_;
-  if (slot.memory_limit_mb >= 0) options.memory_limit_mb = slot.memory_limit_mb;
+  const HostOptions options = options_for(slot.file, slot.memory_limit_mb);
   std::string reason;
   slot.host = HostProcess::start(slot.file, options, reason);
   if (!slot.host) {
@@ -90,7 +112,7 @@ std::shared_ptr<HostProcess> ProcessExecutor::host_for(const std::string& plugin
 std::shared_ptr<HostProcess> ProcessExecutor::solo_host(const std::string& plugin,
                                                         std::string& why) {
   std::filesystem::path file;
-  HostOptions options = options_;
+  HostOptions options;
   {
     std::lock_guard lock(mutex_);
     const auto it = slots_.find(plugin);
@@ -104,7 +126,7 @@ std::shared_ptr<HostProcess> ProcessExecutor::solo_host(const std::string& plugi
       return nullptr;
     }
     file = it->second.file;
-    if (it->second.memory_limit_mb >= 0) options.memory_limit_mb = it->second.memory_limit_mb;
+    options = options_for(file, it->second.memory_limit_mb);
   }
   std::string reason;
   auto host = HostProcess::start(file, options, reason);
@@ -162,11 +184,12 @@ triage_rc ProcessExecutor::execute(const CheckSpec& spec, Attempt& attempt) {
     // fault, so it goes again to a fresh host while time remains.
     if (pending->collateral && !attempt.cancelled()) continue;
     if (alone) count_crash(spec.plugin, pending->lost_reason);
-    // The host crashed with other checks in it: any of them may have done
-    // it. Run this one again, alone; only a crash it reproduces (or one it
-    // had the host to itself for) is blamed on it.
-    if (!alone && pending->in_flight > 1 && !attempt.cancelled()) {
-      spdlog::info("{}: plugin {} {} with {} checks in flight; running it again alone", spec.id,
+    // The host crashed with other checks in it, or after others ran in it
+    // (one may have left a thread behind): any of them may have done it. Run
+    // this one again, alone; only a crash it reproduces (or one it had the
+    // host to itself for, from its start) is blamed on it.
+    if (!alone && pending->shared && !attempt.cancelled()) {
+      spdlog::info("{}: plugin {} {} with {} check(s) in flight; running it again alone", spec.id,
                    spec.plugin, pending->lost_reason, pending->in_flight);
       alone = true;
       continue;

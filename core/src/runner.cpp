@@ -25,8 +25,10 @@ triage_rc InProcessExecutor::execute(const CheckSpec& spec, Attempt& attempt) {
     return TRIAGE_RC_ERROR;
   }
   const std::string params = spec.params.dump();
+  attempt.set_log_budget(log_budget_of(spec.plugin));
   if ((type->flags & TRIAGE_CHECK_THREAD_SAFE) != 0)
-    return type->run(host_api(), to_handle(attempt), params.data(), params.size(), type->user_data);
+    return type->run(host_api(), to_handle(attempt, spec.plugin), params.data(), params.size(),
+                     type->user_data);
   const std::shared_ptr<Serial> held = serial_of(type);
   Serial& serial = *held;
   {
@@ -49,7 +51,22 @@ triage_rc InProcessExecutor::execute(const CheckSpec& spec, Attempt& attempt) {
       s.freed.notify_one();
     }
   } release{held, serial};
-  return type->run(host_api(), to_handle(attempt), params.data(), params.size(), type->user_data);
+  return type->run(host_api(), to_handle(attempt, spec.plugin), params.data(), params.size(),
+                   type->user_data);
+}
+
+std::shared_ptr<LogBudget> InProcessExecutor::log_budget_of(const std::string& plugin) {
+  const std::lock_guard guard(serial_mutex_);
+  auto& budget = log_budgets_[plugin];
+  if (!budget) budget = std::make_shared<LogBudget>();
+  return budget;
+}
+
+InProcessExecutor::~InProcessExecutor() {
+  for (const auto& [plugin, budget] : log_budgets_)
+    if (budget->suppressed() > 0)
+      spdlog::warn("plugin {}: {} log lines suppressed (at most {} per plugin in a run)", plugin,
+                   budget->suppressed(), budget->limit());
 }
 
 std::shared_ptr<InProcessExecutor::Serial> InProcessExecutor::serial_of(const CheckType* type) {
@@ -231,7 +248,11 @@ class Coordinator {
       in_flight_.erase({slot.hard_deadline, c.index});
       slot.running.reset();
       auto& result = outcome_.results[c.index];
-      evaluate(checks_[c.index], c.attempt->take(), c.rc, result);
+      auto outcome = c.attempt->take();
+      if (outcome.log_lines_suppressed > 0)
+        spdlog::warn("{}: {} log lines suppressed (at most {} per check)", checks_[c.index].id,
+                     outcome.log_lines_suppressed, OutputLimits{}.log_lines);
+      evaluate(checks_[c.index], std::move(outcome), c.rc, result);
       settle(c.index);
     }
   }

@@ -47,8 +47,8 @@ char32_t next_code_point(std::string_view text, std::size_t& i) {
   return cp;
 }
 
-// Bidi controls reorder the text around them; the line and paragraph
-// separators start a new line in some terminals and editors.
+}  // namespace
+
 bool is_layout_control(char32_t cp) {
   return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
          cp == 0x200F || cp == 0x061C || cp == 0x2028 || cp == 0x2029;
@@ -59,6 +59,8 @@ std::string code_point_escape(char32_t cp) {
   std::snprintf(buf.data(), buf.size(), "<U+%04X>", static_cast<unsigned>(cp));
   return buf.data();
 }
+
+namespace {
 
 std::string ascii_spelling(char32_t cp) {
   switch (cp) {

@@ -11,7 +11,8 @@
 //   segfault              yes      no          the signal kills triage itself
 //   abort                 yes      no          SIGABRT kills triage itself
 //   terminate             yes      no          std::terminate aborts triage itself
-//   exit0                 yes      no          exit(0) ends triage itself, "successfully"
+//   exit0                 yes      yes         in-process: status 70, never 0 (exit guard)
+//   exit_thread           yes      yes         status 70 or the report's own status
 //   underscore_exit       yes      no          _exit(3) ends triage itself
 //   throw_std             yes      yes
 //   throw_other           yes      yes
@@ -25,6 +26,7 @@
 //   lie                   yes      yes
 //   bad_numbers           yes      yes
 //   bad_args              yes      yes
+//   late_call (+ late_wait) yes    yes
 //   fork_bomb_lite        yes      no          nothing kills the forked grandchild:
 //                                              it would outlive triage by an hour
 //   ignore_sigterm        yes      no          would make triage ignore SIGTERM
@@ -312,6 +314,13 @@ std::string case_config(Mode mode, const std::string& type, const std::string& p
          kHealthyChecks;
 }
 
+// A config's first lines, up to its `checks:` key: a 10 s timeout, `jobs`
+// at once, in this isolation mode.
+std::string config_head(Mode mode, int jobs) {
+  return "version: 1\ndefaults: { timeout: 10s, jobs: " + std::to_string(jobs) +
+         ", isolation: " + name_of(mode) + " }\nchecks:\n";
+}
+
 void check_healthy(const json& report) {
   const auto& healthy = check_of(report, "chaos-healthy");
   INFO("chaos-healthy: " << healthy.dump());
@@ -388,6 +397,13 @@ bool valid_utf8(const std::string& text) {
 
 // The first control character in valid UTF-8 text (C0 but newline and tab,
 // DEL, C1 such as U+009B, the 8-bit CSI), as "U+XXXX at byte N"; "" for none.
+// The UTF-8 tail bytes (after 0xE2) of U+200E/U+200F, U+2028/U+2029,
+// U+202A–U+202E and U+2066–U+2069.
+bool layout_control(unsigned char b1, unsigned char b2) {
+  return (b1 == 0x80 && (b2 == 0x8E || b2 == 0x8F || (b2 >= 0xA8 && b2 <= 0xAE))) ||
+         (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9);
+}
+
 std::string control_character(const std::string& text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -398,6 +414,8 @@ std::string control_character(const std::string& text) {
       continue;
     const bool control = (cp < 0x20 && cp != '\n' && cp != '\t') || cp == 0x7F ||
                          (s[i] == 0xC2 && cp >= 0x80 && cp <= 0x9F);
+    if (s[i] == 0xE2 && i + 2 < text.size() && layout_control(s[i + 1], s[i + 2]))
+      return "a bidi or line-separator control at byte " + std::to_string(i);
     if (control) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "%04X", cp & 0xFFu);
@@ -434,7 +452,7 @@ void crash_cases() {
       {"segfault", "SIGSEGV"},
       {"abort", "SIGABRT"},
       {"terminate", "SIGABRT"},
-      {"exit0", "exited with status 0"},
+      {"exit0", "called exit()"},
       {"underscore_exit", "exited with status 3"}};
   for (const auto& [type, how] : cases) {
     DYNAMIC_SECTION(type) {
@@ -478,6 +496,41 @@ void flood_case(Mode mode) {
   CHECK(victim.at("findings").at(0).at("title") == "flood finding 0");
 }
 
+std::size_t count_of(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+// Log lines are capped per check (100) and per plugin in a run (1,000); the
+// rest are refused with TRIAGE_RC_LIMIT and counted in one line each.
+void log_flood_case(Mode mode) {
+  SECTION("one check: 100 lines, then one line saying how many were suppressed") {
+    const Run run = run_config(mode, case_config(mode, "log_flood"), 0);
+    const json& victim = check_of(run.report, "victim");
+    INFO(victim.dump());
+    CHECK(victim.at("summary") == "1900 of 2000 lines refused");
+    CHECK(count_of(run.result.err, "log_flood line ") == 100);
+    CHECK(contains(run.result.err, "victim: 1900 log lines suppressed (at most 100 per check)"));
+  }
+  SECTION("many checks: 1,000 lines for the plugin in the run") {
+    const std::string config = config_head(mode, 4) +
+                               "  - id: flood\n"
+                               "    plugin: chaos\n"
+                               "    type: log_flood\n"
+                               "    params: { lines: 100 }\n"
+                               "    targets: [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o]\n";
+    const Run run = run_config(mode, config, 0);
+    // In process mode the host's own lines (it says which file it loaded)
+    // count toward the plugin's budget too.
+    const std::size_t logged = count_of(run.result.err, "log_flood line ");
+    CHECK(logged <= 1000);
+    CHECK(logged >= 990);
+    CHECK(contains(run.result.err, "plugin chaos: " + std::to_string(1500 - logged) +
+                                       " log lines suppressed (at most 1000 per plugin in a run)"));
+  }
+}
+
 void huge_summary_case(Mode mode) {
   const json victim = run_case(mode, "huge_summary", 0);
   const std::string summary = victim.at("summary");
@@ -517,6 +570,10 @@ void bad_utf8_case(Mode mode) {
   CHECK(contains(victim.at("summary"), kReplacement));
   CHECK(contains(victim.at("summary"), "utf8"));
   CHECK(contains(victim.at("summary"), " end"));  // nothing after the NUL was lost
+  // Bidi and line-separator controls are visible, not live.
+  CHECK(contains(victim.at("summary"), "rtl <U+202E>x, isolate <U+2066>y, line sep <U+2028>z"));
+  CHECK(contains(run.result.err, "rtl <U+202E>x"));
+  CHECK(control_character(run.result.err).empty());
   REQUIRE(victim.at("findings").size() == 1);
   CHECK(contains(victim.at("findings").at(0).at("title"), kReplacement));
   CHECK(contains(victim.at("findings").at(0).at("detail"), kReplacement));
@@ -589,6 +646,36 @@ std::size_t lines_with(const std::string& text, const std::string& part) {
   std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) n += contains(line, part) ? 1 : 0;
   return n;
+}
+
+// A check whose detached thread calls the host with its handle after run()
+// returned (late_call), while the run goes on (late_wait waits for those
+// calls): every late call is refused, none changes the finished result,
+// nothing crashes, and the stale calls are logged once for the check.
+void late_call_case(Mode mode) {
+  const std::string config = config_head(mode, 4) +
+                             "  - id: late\n"
+                             "    plugin: chaos\n"
+                             "    type: late_call\n"
+                             "  - id: waiter\n"
+                             "    plugin: chaos\n"
+                             "    type: late_wait\n" +
+                             kHealthyChecks;
+  const Run run = run_config(mode, config, 0);
+  INFO("report:\n" << run.report.dump(2) << "\nstderr:\n" << run.result.err);
+  check_healthy(run.report);
+  const auto& late = check_of(run.report, "late");
+  CHECK(late.at("status") == "ok");
+  CHECK(late.at("summary") == "returned on time");
+  CHECK(late.at("error").is_null());
+  CHECK(late.at("findings").empty());
+  CHECK(late.at("attributes").empty());
+  REQUIRE(late.at("metrics").size() == 1);
+  CHECK(late.at("metrics").at(0).at("name") == "on_time");
+  CHECK(check_of(run.report, "waiter").at("summary") == "the late calls were made");
+  CHECK(contains(run.result.err, "late_call: 300 of 300 late calls refused"));
+  CHECK_FALSE(contains(run.result.err, "a late line"));
+  CHECK(lines_with(run.result.err, "check late called the host after its run() returned") == 1);
 }
 
 // The files of chaos-plugins/loader the loader must refuse, and a part of
@@ -755,6 +842,8 @@ CHAOS_TEST_CASE_IN_BOTH_MODES("a check that throws is unknown with the exception
                               throw_cases)
 CHAOS_TEST_CASE_IN_BOTH_MODES("output past the limits is capped and marked truncated", "",
                               truncation_cases)
+CHAOS_TEST_CASE_IN_BOTH_MODES("plugin log lines are capped per check and per plugin", "[log]",
+                              log_flood_case)
 CHAOS_TEST_CASE_IN_BOTH_MODES("invalid UTF-8 and control characters never reach the report", "",
                               bad_utf8_case)
 CHAOS_TEST_CASE_IN_BOTH_MODES("a plugin that says ok over a critical metric is critical", "",
@@ -763,6 +852,8 @@ CHAOS_TEST_CASE_IN_BOTH_MODES("NaN, infinities and out-of-range values keep the 
                               bad_numbers_case)
 CHAOS_TEST_CASE_IN_BOTH_MODES("the host API refuses invalid arguments without crashing", "",
                               bad_args_case)
+CHAOS_TEST_CASE_IN_BOTH_MODES("host calls with a handle whose run() returned are refused", "",
+                              late_call_case)
 CHAOS_TEST_CASE_IN_BOTH_MODES("a plugin built for a future 1.x minor loads and runs", "[loader]",
                               large_descriptor_run)
 CHAOS_TEST_CASE_IN_BOTH_MODES("a config using a refused plugin is a config error", "[loader]",
@@ -876,6 +967,42 @@ TEST_CASE("process: a crash takes down only the checks of its own plugin", "[cha
   CHECK(check_of(run.report, "loopback").at("status") == "ok");
 }
 
+TEST_CASE("process: a crash with siblings in flight blames only the check that reproduces it",
+          "[chaos][process][blame]") {
+  // Two naps are in the host when crash_when_busy segfaults it (it waits for
+  // them). Each is run again alone: the naps end ok, the crash reproduces.
+  const std::string config =
+      "version: 1\n"
+      "defaults: { timeout: 20s, jobs: 8, isolation: process }\n"
+      "checks:\n"
+      "  - { id: nap-a, plugin: chaos, type: nap, params: { ms: 300 } }\n"
+      "  - { id: nap-b, plugin: chaos, type: nap, params: { ms: 300 } }\n"
+      "  - { id: culprit, plugin: chaos, type: crash_when_busy, params: { busy: 2 } }\n";
+  const Run run = run_config(Mode::process, config, 3);
+  INFO("report:\n" << run.report.dump(2));
+  for (const char* id : {"nap-a", "nap-b"}) {
+    const json& nap = check_of(run.report, id);
+    INFO(nap.dump());
+    CHECK(nap.at("status") == "ok");
+    CHECK(nap.at("error").is_null());
+  }
+  const json& culprit = check_of(run.report, "culprit");
+  CHECK(culprit.at("status") == "unknown");
+  CHECK(contains(error_of(culprit), "SIGSEGV"));
+  CHECK(contains(error_of(culprit), "while running check culprit (again when run alone)"));
+}
+
+TEST_CASE("process: exit(0) from a plugin's thread is that plugin's crash, never an exit of triage",
+          "[chaos][process][exit]") {
+  // The result may reach the core before the host ends, or not: either way
+  // the run goes on in a fresh host and the report is written.
+  const Run run = run_config(Mode::process, case_config(Mode::process, "exit_thread"), {});
+  const json& victim = check_of(run.report, "victim");
+  INFO(victim.dump());
+  if (victim.at("status") != "ok") CHECK(contains(error_of(victim), "called exit()"));
+  check_healthy(run.report);
+}
+
 TEST_CASE("process: triage plugins names each broken plugin file with its reason",
           "[chaos][process][loader]") {
   loader_listing();
@@ -909,6 +1036,45 @@ TEST_CASE("process: a plugin whose init() crashes is refused, not fatal",
 }
 
 // ---- in-process only --------------------------------------------------------
+
+// In-process, a plugin's exit() ends triage: the exit guard makes that
+// status 70 with a one-line reason, never 0, when no report was written.
+TEST_CASE("in-process: a plugin that calls exit(0) ends triage with status 70 and a reason",
+          "[chaos][in-process][exit]") {
+  const TempDir dir;
+  const auto report_file = dir.path() / "report.json";
+  auto extra = isolation_args(Mode::in_process);
+  extra.insert(extra.end(), {"--output", report_file.string()});
+  const RunResult r = run_with_config(dir, kChaosDir, case_config(Mode::in_process, "exit0"), extra,
+                                      "exit0 in-process");
+  INFO(describe(r));
+  CHECK(r.exit_code == 70);
+  CHECK(contains(r.err, "triage: a plugin called exit() before triage had written its report"));
+  CHECK(!std::filesystem::exists(report_file));
+}
+
+TEST_CASE("in-process: exit(0) from a plugin's thread never ends a run with 0 and no report",
+          "[chaos][in-process][exit]") {
+  // The thread races the run: either it ends triage before the report (70),
+  // or after, and then the status is the report's own.
+  for (int i = 0; i < 5; ++i) {
+    const TempDir dir;
+    const auto report_file = dir.path() / "report.json";
+    auto extra = isolation_args(Mode::in_process);
+    extra.insert(extra.end(), {"--output", report_file.string()});
+    const RunResult r =
+        run_with_config(dir, kChaosDir, case_config(Mode::in_process, "exit_thread"), extra,
+                        "exit_thread in-process");
+    INFO("try " << i << "\n" << describe(r));
+    if (std::filesystem::exists(report_file)) {
+      const json report = parse_json(read_file(report_file));
+      CHECK(exit_code_of(report.at("summary").at("status")) == r.exit_code);
+    } else {
+      CHECK(r.exit_code == 70);
+      CHECK(contains(r.err, "called exit()"));
+    }
+  }
+}
 
 TEST_CASE("in-process: a hung check is abandoned at its deadline and triage still exits",
           "[chaos][in-process]") {

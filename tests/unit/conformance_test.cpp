@@ -109,7 +109,40 @@ TEST_CASE("the scaffold names the plugin everywhere and leaves no placeholder", 
       cmake = true;
       CHECK(f.content.find("triage_add_plugin(disk-age ") != std::string::npos);
       CHECK(f.content.find("add_executable(disk_age_tests") != std::string::npos);
+      // Installable where triage looks, and buildable without Catch2.
+      CHECK(f.content.find("install(TARGETS disk-age LIBRARY DESTINATION "
+                           "${TRIAGE_PLUGIN_INSTALL_DIR})") != std::string::npos);
+      CHECK(f.content.find("find_package(Catch2 2 QUIET)") != std::string::npos);
+      CHECK(f.content.find("if(Catch2_FOUND)") != std::string::npos);
     }
   }
   CHECK(cmake);
+}
+
+TEST_CASE("the params test mistypes only a required param", "[conformance]") {
+  using triage::core::conformance::wrong_type_params;
+  const nlohmann::json sample = {{"target", "127.0.0.1:1"}, {"path", "/tmp"}};
+  SECTION("an optional target the check may ignore is left alone") {
+    const auto schema = nlohmann::json::parse(R"({"type":"object","properties":{
+      "target":{"type":"string","description":"ignored"},
+      "path":{"type":"string","description":"a folder"}},"required":["path"]})");
+    const auto wrong = wrong_type_params(sample, schema);
+    REQUIRE(wrong);
+    CHECK((*wrong)["target"] == "127.0.0.1:1");
+    CHECK((*wrong)["path"] == 12345);
+  }
+  SECTION("nothing required: no wrong-type call") {
+    const auto schema = nlohmann::json::parse(R"({"type":"object","properties":{
+      "target":{"type":"string","description":"ignored"}}})");
+    CHECK_FALSE(wrong_type_params(sample, schema));
+  }
+  SECTION("a required target is the one mistyped") {
+    const auto schema = nlohmann::json::parse(R"({"type":"object","properties":{
+      "path":{"type":"string","description":"a folder"},
+      "target":{"type":"string","description":"where"}},"required":["path","target"]})");
+    const auto wrong = wrong_type_params(sample, schema);
+    REQUIRE(wrong);
+    CHECK((*wrong)["target"] == 12345);
+    CHECK((*wrong)["path"] == "/tmp");
+  }
 }

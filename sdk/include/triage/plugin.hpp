@@ -180,12 +180,19 @@ class Context {
     return convert<T>(key);
   }
 
+  // Returns void, like error(), so that `return ctx.status(...);` keeps
+  // working in a run() returning void.
   void status(Status s, std::string_view summary) {
     host_->set_status(ctx_, static_cast<std::int32_t>(s), summary.data(), summary.size());
   }
 
-  void metric(std::string_view name, double value, std::string_view unit = {},
-              Thresholds defaults = {}) {
+  // metric, finding, attribute and log return what the host said:
+  // TRIAGE_RC_OK, or TRIAGE_RC_INVALID_ARGUMENT when it refused the value (a
+  // NaN or infinite metric, an empty name, a stale handle), TRIAGE_RC_LIMIT
+  // when an output cap cut or dropped it (the check is marked truncated).
+  // Ignoring it is fine; tests may check it.
+  triage_rc metric(std::string_view name, double value, std::string_view unit = {},
+                   Thresholds defaults = {}) {
     triage_metric m{};
     m.struct_size = sizeof m;
     m.name = name.data();
@@ -197,26 +204,26 @@ class Context {
     m.default_warning_len = defaults.warning.size();
     m.default_critical = defaults.critical.data();
     m.default_critical_len = defaults.critical.size();
-    host_->emit_metric(ctx_, &m);
+    return host_->emit_metric(ctx_, &m);
   }
 
   // A declared metric: its name, unit and declared default ranges.
-  void metric(const MetricDecl& declared, double value) {
-    metric(declared.name(), value, declared.unit(), declared.defaults());
+  triage_rc metric(const MetricDecl& declared, double value) {
+    return metric(declared.name(), value, declared.unit(), declared.defaults());
   }
 
   // One item of a per-item metric declared as "name[*]": emitted as
   // "name[item]", with the declaration's unit and default ranges.
-  void metric(const MetricDecl& declared, std::string_view item, double value) {
+  triage_rc metric(const MetricDecl& declared, std::string_view item, double value) {
     std::string_view base = declared.name();
     if (base.size() > 3 && base.substr(base.size() - 3) == "[*]") base.remove_suffix(3);
     std::string full(base);
     full.append("[").append(item).append("]");
-    metric(full, value, declared.unit(), declared.defaults());
+    return metric(full, value, declared.unit(), declared.defaults());
   }
 
-  void finding(Severity severity, std::string_view title, std::string_view detail,
-               std::string_view remediation) {
+  triage_rc finding(Severity severity, std::string_view title, std::string_view detail,
+                    std::string_view remediation) {
     triage_finding f{};
     f.struct_size = sizeof f;
     f.severity = static_cast<std::int32_t>(severity);
@@ -226,18 +233,20 @@ class Context {
     f.detail_len = detail.size();
     f.remediation = remediation.data();
     f.remediation_len = remediation.size();
-    host_->add_finding(ctx_, &f);
+    return host_->add_finding(ctx_, &f);
   }
 
-  void attribute(std::string_view key, std::string_view value) {
-    host_->set_attribute(ctx_, key.data(), key.size(), value.data(), value.size());
+  triage_rc attribute(std::string_view key, std::string_view value) {
+    return host_->set_attribute(ctx_, key.data(), key.size(), value.data(), value.size());
   }
 
-  void log(LogLevel level, std::string_view message) {
-    host_->log(ctx_, static_cast<std::int32_t>(level), message.data(), message.size());
+  triage_rc log(LogLevel level, std::string_view message) {
+    return host_->log(ctx_, static_cast<std::int32_t>(level), message.data(), message.size());
   }
 
   // Marks the result `unknown` with this error (the check could not judge).
+  // Returns void, unlike the calls above, so that `return ctx.error(...);`
+  // keeps working in a run() returning void.
   void error(std::string_view message) { host_->set_error(ctx_, message.data(), message.size()); }
 
   bool cancelled() const { return host_->is_cancelled(ctx_) != 0; }

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -116,7 +117,10 @@ inline triage_rc set_status(triage_check_ctx ctx, std::int32_t status, const cha
 }
 
 inline triage_rc emit_metric(triage_check_ctx ctx, const triage_metric* m) {
-  if (ctx == nullptr || m == nullptr || m->struct_size < sizeof(triage_metric))
+  // Refused like the core refuses them: a NaN or an infinity is no
+  // measurement, and a metric needs a name.
+  if (ctx == nullptr || m == nullptr || m->struct_size < sizeof(triage_metric) ||
+      !std::isfinite(m->value) || m->name == nullptr || m->name_len == 0)
     return TRIAGE_RC_INVALID_ARGUMENT;
   std::lock_guard lock(rec(ctx).mutex);
   rec(ctx).result.metrics.push_back({str(m->name, m->name_len), m->value, str(m->unit, m->unit_len),

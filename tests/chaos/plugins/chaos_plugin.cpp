@@ -10,9 +10,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +22,7 @@
 #include <exception>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -94,6 +97,18 @@ struct Exit0 : AnyParams {
   }
 };
 
+// Leaves a thread that calls exit(0) as run() returns ok: whichever ends
+// first, the run must never end with status 0 and no report.
+struct ExitThread : AnyParams {
+  static constexpr const char* name = "exit_thread";
+  static constexpr const char* description =
+      "A thread of its own calls exit(0) as run() returns ok";
+  void run(Context& ctx) {
+    std::thread([] { std::exit(0); }).detach();
+    ctx.status(Status::ok, "returned ok");
+  }
+};
+
 struct UnderscoreExit : AnyParams {
   static constexpr const char* name = "underscore_exit";
   static constexpr const char* description = "Calls _exit(3): no atexit handlers, no flush";
@@ -138,15 +153,36 @@ struct Sleep : AnyParams {
 
 // Naps params.ms (default 60000) or until cancelled, then says ok either
 // way: a healthy check that a run deadline cuts short and that ends well.
+// Naps running in this process now (for crash_when_busy).
+std::atomic<int> g_naps_running{0};
+
 struct Nap : AnyParams {
   static constexpr const char* name = "nap";
   static constexpr const char* description = "Naps params.ms or until cancelled, then says ok";
   void run(Context& ctx) {
+    ++g_naps_running;
     const auto ms = ctx.param<std::int64_t>("ms", 60000);
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     while (!ctx.cancelled() && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    --g_naps_running;
     ctx.status(Status::ok, "woke up");
+  }
+};
+
+// Segfaults its host once params.busy (default 2) naps run beside it — so
+// that innocent checks are in flight when it crashes — or, alone, after
+// params.alone_after_ms (default 1000): it crashes whenever it runs.
+struct CrashWhenBusy : AnyParams {
+  static constexpr const char* name = "crash_when_busy";
+  static constexpr const char* description = "Segfaults once other checks are in flight";
+  void run(Context& ctx) {
+    const auto busy = ctx.param<std::int64_t>("busy", 2);
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(ctx.param<std::int64_t>("alone_after_ms", 1000));
+    while (g_naps_running.load() < busy && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    Segfault{}.run(ctx);
   }
 };
 
@@ -195,6 +231,24 @@ struct Flood : AnyParams {
   }
 };
 
+// Logs params.lines (default 2000) warning lines "log_flood line N" and says
+// how many the host refused with TRIAGE_RC_LIMIT.
+struct LogFlood : AnyParams {
+  static constexpr const char* name = "log_flood";
+  static constexpr const char* description = "Logs params.lines lines as fast as it can";
+  void run(Context& ctx) {
+    const auto lines = ctx.param<std::int64_t>("lines", 2000);
+    std::int64_t refused = 0;
+    for (std::int64_t i = 0; i < lines; ++i)
+      if (ctx.log(triage::LogLevel::warning, "log_flood line " + std::to_string(i)) ==
+          TRIAGE_RC_LIMIT)
+        ++refused;
+    ctx.metric("refused", static_cast<double>(refused));
+    ctx.status(Status::ok,
+               std::to_string(refused) + " of " + std::to_string(lines) + " lines refused");
+  }
+};
+
 // A 5 MB summary of 3-byte characters (so the 4 KiB cut lands inside one),
 // a 100 KiB finding detail and a 100 KiB attribute value.
 struct HugeSummary : AnyParams {
@@ -214,15 +268,19 @@ struct HugeSummary : AnyParams {
 
 // Invalid UTF-8 (a bad continuation, stray bytes, an overlong form, a
 // surrogate, a code point past U+10FFFF, a cut sequence) and control
-// characters (NUL, ESC with a colour sequence, BEL, DEL, the 8-bit CSI U+009B)
-// in every text it reports.
+// characters (NUL, ESC with a colour sequence, BEL, DEL, the 8-bit CSI U+009B),
+// bidi controls (U+202E, U+2066) and the line separator U+2028 in every text
+// it reports, and in a log line.
 struct BadUtf8 : AnyParams {
   static constexpr const char* name = "bad_utf8";
   static constexpr const char* description = "Reports invalid UTF-8 and control characters";
   void run(Context& ctx) {
     const auto summary = bytes(
         "bad \xC3\x28 utf8 \xFF\xFE, \x1B[31mred\x1B[0m, 8-bit csi \xC2\x9B"
-        "31m, bell\x07, nul\0 end");
+        "31m, bell\x07, rtl \xE2\x80\xAE"
+        "x, isolate \xE2\x81\xA6"
+        "y, line sep \xE2\x80\xA8"
+        "z, nul\0 end");
     const auto title = bytes("surrogate \xED\xA0\x80 overlong \xC0\xAF");
     const auto detail = bytes("past U+10FFFF \xF4\x90\x80\x80 and cut \xE2\x82");
     const auto key = bytes("key\xFF\x1B");
@@ -230,6 +288,7 @@ struct BadUtf8 : AnyParams {
     ctx.metric(bytes("metric\xFE"), 1, bytes("u\xC3"));
     ctx.finding(Severity::info, title, detail, bytes("fix \x1B]0;title\x07 it"));
     ctx.attribute(key, value);
+    ctx.log(triage::LogLevel::warning, summary);
     ctx.status(Status::ok, summary);
   }
 };
@@ -414,9 +473,107 @@ struct BadArgs : AnyParams {
   }
 };
 
+// What late_call and late_wait share in one process (a plugin host, or
+// triage itself in-process).
+struct LateCalls {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool returned = false;  // late_call's run() is about to return
+  bool done = false;      // its thread has made every late call
+};
+
+LateCalls& late_calls() {
+  static auto* state = new LateCalls();  // the detached thread may outlive statics
+  return *state;
+}
+
+// Returns ok at once, leaving a detached thread behind that waits until
+// run() has returned, then calls the host with the stale handle: each call
+// must be refused (TRIAGE_RC_INVALID_ARGUMENT) and change nothing. It logs,
+// without a handle, "late_call: N of M late calls refused".
+struct LateCall : AnyParams {
+  static constexpr const char* name = "late_call";
+  static constexpr const char* description =
+      "Calls the host from a detached thread after run() returned";
+  static constexpr int kRounds = 50;
+  static constexpr int kCallsPerRound = 6;
+
+  void run(Context& ctx) {
+    const triage_host_api* host = ctx.host();
+    const triage_check_ctx handle = ctx.handle();
+    std::thread([host, handle] {
+      LateCalls& state = late_calls();
+      {
+        std::unique_lock lock(state.mutex);
+        state.changed.wait(lock, [&] { return state.returned; });
+      }
+      // The flag is set just before run() returns: wait until the host says
+      // the handle is closed (a call that changes nothing), for 5 s at most.
+      std::int64_t ns = 0;
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (host->get_deadline(handle, &ns) == TRIAGE_RC_OK &&
+             std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      triage_metric m{};
+      m.struct_size = sizeof m;
+      m.name = "late";
+      m.name_len = 4;
+      m.value = 1;
+      triage_finding f{};
+      f.struct_size = sizeof f;
+      f.severity = TRIAGE_SEVERITY_CRITICAL;
+      f.title = "late";
+      f.title_len = 4;
+      int refused = 0;
+      auto count = [&](triage_rc rc) { refused += rc == TRIAGE_RC_INVALID_ARGUMENT ? 1 : 0; };
+      for (int i = 0; i < kRounds; ++i) {
+        count(host->set_status(handle, TRIAGE_STATUS_CRITICAL, "late", 4));
+        count(host->emit_metric(handle, &m));
+        count(host->add_finding(handle, &f));
+        count(host->set_attribute(handle, "late", 4, "yes", 3));
+        count(host->log(handle, TRIAGE_LOG_WARNING, "a late line", 11));
+        count(host->set_error(handle, "late", 4));
+      }
+      const std::string line = "late_call: " + std::to_string(refused) + " of " +
+                               std::to_string(kRounds * kCallsPerRound) + " late calls refused";
+      host->log(nullptr, TRIAGE_LOG_WARNING, line.data(), line.size());
+      {
+        const std::lock_guard lock(state.mutex);
+        state.done = true;
+      }
+      state.changed.notify_all();
+    }).detach();
+    ctx.metric("on_time", 1);
+    ctx.status(Status::ok, "returned on time");
+    {
+      const std::lock_guard lock(late_calls().mutex);
+      late_calls().returned = true;
+    }
+    late_calls().changed.notify_all();
+  }
+};
+
+// Waits (until its deadline) for late_call's thread to make its calls, so
+// that they happen while the run is still going.
+struct LateWait : AnyParams {
+  static constexpr const char* name = "late_wait";
+  static constexpr const char* description = "Waits until late_call's thread made its calls";
+  void run(Context& ctx) {
+    LateCalls& state = late_calls();
+    std::unique_lock lock(state.mutex);
+    while (!state.done && !ctx.cancelled())
+      state.changed.wait_for(lock, std::chrono::milliseconds(20));
+    const bool done = state.done;
+    lock.unlock();
+    ctx.status(done ? Status::ok : Status::warning,
+               done ? "the late calls were made" : "no late calls by the deadline");
+  }
+};
+
 }  // namespace
 
 TRIAGE_PLUGIN(CHAOS_PLUGIN_NAME, "1.0.0", "Checks that misbehave on purpose, for fault tests",
-              Healthy, Segfault, Abort, Exit0, UnderscoreExit, Terminate, ThrowStd, ThrowOther,
-              Spin, Sleep, Nap, Alloc, Flood, HugeSummary, BadUtf8, Spoof, Lie, ForkBombLite,
-              IgnoreSigterm, StdoutNoise, BadNumbers, BadArgs)
+              Healthy, Segfault, Abort, Exit0, ExitThread, UnderscoreExit, Terminate, ThrowStd,
+              ThrowOther, Spin, Sleep, Nap, CrashWhenBusy, Alloc, Flood, LogFlood, HugeSummary,
+              BadUtf8, Spoof, Lie, ForkBombLite, IgnoreSigterm, StdoutNoise, BadNumbers, BadArgs,
+              LateCall, LateWait)

@@ -75,6 +75,13 @@ std::vector<std::string> schema_problems(std::string_view schema_text);
 // point at `to`, names that look like a path get a temporary folder.
 nlohmann::json params_from_schema(const nlohmann::json& schema, const Endpoint& to);
 
+// params with its most important required property (`target` when it is
+// required, else the first required one) given a value of another type, for
+// the `params` test; nullopt when the schema requires nothing of a testable
+// type. Optional properties are never used: a check may ignore them.
+std::optional<nlohmann::json> wrong_type_params(const nlohmann::json& params,
+                                                const nlohmann::json& schema);
+
 // params with its network-target-like values pointed at `to`.
 nlohmann::json retarget(nlohmann::json params, const Endpoint& to);
 

@@ -34,6 +34,8 @@ struct HostOptions {
   int memory_limit_mb = 0;           // RLIMIT_AS of the host; 0: none
   bool allow_insecure = false;
   std::chrono::milliseconds hello_timeout{10'000};
+  // The plugin's log lines in this run, across its hosts (null: unbounded).
+  std::shared_ptr<LogBudget> log_budget;
 };
 
 // Options for hosts started from the running triage binary.
@@ -51,6 +53,7 @@ class HostProcess {
     bool collateral = false;  // ... because the core killed it for another check
     std::string lost_reason;  // "crashed (SIGSEGV)", "exited with status 0"
     int in_flight = 0;        // checks in the host when it died (this one included)
+    bool shared = false;      // other checks ran in the host, beside or before this one
     triage_rc rc = TRIAGE_RC_OK;
     nlohmann::json outcome;
   };
@@ -87,6 +90,7 @@ class HostProcess {
   void finish_all(const std::string& reason, bool collateral);
 
   Plugin plugin_;
+  std::shared_ptr<LogBudget> log_budget_;
   pid_t pid_ = -1;
   int fd_ = -1;
   std::mutex write_mutex_;   // write_queue_, writing_
@@ -133,11 +137,14 @@ class ProcessExecutor final : public Executor {
   // that crashes it is found by reproduction, not guessed.
   std::shared_ptr<HostProcess> solo_host(const std::string& plugin, std::string& why);
   void count_crash(const std::string& plugin, const std::string& description);
+  // options_ with the plugin file's log budget (and memory limit, if set).
+  HostOptions options_for(const std::filesystem::path& file, int memory_limit_mb);
 
   HostOptions options_;
   int max_crashes_;
   std::mutex mutex_;
   std::map<std::string, Slot> slots_;
+  std::map<std::filesystem::path, std::shared_ptr<LogBudget>> log_budgets_;  // by plugin file
 };
 
 }  // namespace triage::core

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -41,6 +43,31 @@ struct OutputLimits {
   std::size_t metrics = 256;
   std::size_t findings = 64;
   std::size_t attributes = 64;
+  std::size_t log_lines = 100;  // per check; the plugin's LogBudget bounds the run
+};
+
+// Bounds the log lines of one plugin in one run, across all its checks (and
+// its hosts): the first `limit` are admitted, the rest counted. Thread safe.
+class LogBudget {
+ public:
+  static constexpr std::uint64_t kDefaultLimit = 1000;
+  explicit LogBudget(std::uint64_t limit = kDefaultLimit) : limit_(limit) {}
+  // True for a line within the limit. The first refusal returns false and
+  // sets *first_refused, for a one-time "suppressed from now on" line.
+  bool admit(bool* first_refused = nullptr) {
+    const auto n = used_.fetch_add(1);
+    if (first_refused != nullptr) *first_refused = n == limit_;
+    return n < limit_;
+  }
+  std::uint64_t limit() const { return limit_; }
+  std::uint64_t suppressed() const {
+    const auto used = used_.load();
+    return used > limit_ ? used - limit_ : 0;
+  }
+
+ private:
+  std::uint64_t limit_;
+  std::atomic<std::uint64_t> used_{0};
 };
 
 // Everything one attempt reported through the host API.
@@ -52,6 +79,8 @@ struct Outcome {
   std::vector<std::pair<std::string, std::string>> attributes;
   std::string error;
   bool truncated = false;
+  bool cleaned = false;                    // sanitize_utf8 changed some text (not in the report)
+  std::uint64_t log_lines_suppressed = 0;  // past OutputLimits::log_lines
 };
 
 // One execution of one check: the state the host API writes into. Shared
@@ -71,17 +100,30 @@ class Attempt {
     return cancelled_.load() || std::chrono::steady_clock::now() >= deadline_;
   }
 
-  void set_status(int status, std::string summary);
-  void add_metric(RawMetric metric);
-  void add_finding(Finding finding);
-  void set_attribute(std::string key, std::string value);
+  // Each returns true when the value was kept whole, false when a limit cut
+  // or dropped it (the check is then marked truncated) or the attempt has
+  // ended. Text is cleaned first (sanitize_utf8), then capped.
+  bool set_status(int status, std::string summary);
+  bool add_metric(RawMetric metric);
+  bool add_finding(Finding finding);
+  bool set_attribute(std::string key, std::string value);
   void set_error(std::string message);
   void mark_truncated();
+  void mark_cleaned();
+
+  // The plugin's log budget for the run, shared by its checks.
+  void set_log_budget(std::shared_ptr<LogBudget> budget) { log_budget_ = std::move(budget); }
+  // Whether the check may log one more line: within OutputLimits::log_lines
+  // and its plugin's budget. Refused lines are counted in the outcome.
+  bool admit_log();
+  // Lines a plugin host refused on the check's behalf (process isolation).
+  void count_log_lines_suppressed(std::uint64_t n);
 
   Outcome take();  // the outcome so far; further writes are ignored
 
  private:
-  std::string cap(std::string text, std::size_t limit);
+  // text cleaned and cut to limit; *whole becomes false when it was cut.
+  std::string cap(std::string text, std::size_t limit, bool* whole);
 
   std::string label_;
   std::chrono::steady_clock::time_point deadline_;
@@ -90,6 +132,8 @@ class Attempt {
   std::mutex mutex_;
   bool closed_ = false;
   Outcome outcome_;
+  std::size_t log_lines_ = 0;
+  std::shared_ptr<LogBudget> log_budget_;
 };
 
 struct Metric {
@@ -122,7 +166,10 @@ struct CheckResult {
   bool thresholds_checked = false;
 };
 
-// Replaces invalid UTF-8 sequences with U+FFFD so nothing malformed reaches a report.
+// Cleans plugin text before it reaches a report or a log line: invalid UTF-8
+// becomes U+FFFD, C0 controls (but newline and tab), DEL and C1 controls
+// become spaces, and bidi controls and the line/paragraph separators
+// (is_layout_control) become visible text such as `<U+202E>`.
 std::string sanitize_utf8(std::string_view text);
 
 }  // namespace triage::core

@@ -34,6 +34,7 @@ class Executor {
 class InProcessExecutor : public Executor {
  public:
   explicit InProcessExecutor(const PluginRegistry& registry) : registry_(registry) {}
+  ~InProcessExecutor() override;  // logs the log lines each plugin had suppressed
   triage_rc execute(const CheckSpec& spec, Attempt& attempt) override;
 
  private:
@@ -49,10 +50,12 @@ class InProcessExecutor : public Executor {
   // Shared: a check abandoned past its deadline may still be inside run()
   // when the executor is gone, and releases its Serial then.
   std::shared_ptr<Serial> serial_of(const CheckType* type);
+  std::shared_ptr<LogBudget> log_budget_of(const std::string& plugin);
 
   const PluginRegistry& registry_;
   std::mutex serial_mutex_;
   std::map<const CheckType*, std::shared_ptr<Serial>> serial_;
+  std::map<std::string, std::shared_ptr<LogBudget>> log_budgets_;  // under serial_mutex_
 };
 
 struct RunOptions {
