@@ -1,5 +1,6 @@
 #include "isolation.hpp"
 
+#include "triage/core/descendants.hpp"
 #include "triage/core/exit_guard.hpp"
 
 #include <spdlog/spdlog.h>
@@ -29,6 +30,9 @@ PluginSetup::PluginSetup(const Common& common, const core::Config* config,
   core::exit_guard::arm(
       "a plugin called exit() before triage had written its report: no report (status 70); "
       "--isolation process contains such plugins");
+  // Processes a plugin starts and orphans (a daemon, or the children of a
+  // host killed for a hang) come back to us, to be killed at the end.
+  core::become_subreaper();
   auto mode_of = [&](const std::string& plugin) {
     if (isolation) return *isolation;
     return config ? config->isolation_of(plugin) : core::Isolation::process;
@@ -70,6 +74,14 @@ PluginSetup::PluginSetup(const Common& common, const core::Config* config,
   }
   direct_ = std::make_unique<core::InProcessExecutor>(in_process_);
   executor_ = std::make_unique<Routing>(std::move(direct), direct_.get(), process_.get());
+}
+
+PluginSetup::~PluginSetup() {
+  executor_.reset();
+  direct_.reset();
+  process_.reset();  // each host kills what its plugin started, then exits
+  if (const auto killed = core::kill_descendants(); killed > 0)
+    spdlog::info("killed {} process(es) that plugins left behind", killed);
 }
 
 }  // namespace triage::cli

@@ -22,6 +22,12 @@ class PluginSetup {
   PluginSetup(const Common& common, const core::Config* config,
               std::optional<core::Isolation> isolation);
 
+  // Ends the plugin hosts, then kills whatever processes plugins left
+  // behind (this process is their subreaper).
+  ~PluginSetup();
+  PluginSetup(const PluginSetup&) = delete;
+  PluginSetup& operator=(const PluginSetup&) = delete;
+
   core::PluginRegistry& registry() { return registry_; }
   core::Executor& executor() { return *executor_; }
 

@@ -38,28 +38,29 @@ Examples:
   triage plugin new my-check
 )";
 
-// `triage __plugin-host --fd N --file F --memory-limit-mb M [--allow-insecure-plugins]`:
-// started by the core itself, never by people (see plugin_host.hpp).
+// `triage __plugin-host --fd N --file F --memory-limit-mb M [--allow-insecure-plugins]
+// [--count-descendants]`: started by the core itself, never by people (see
+// plugin_host.hpp).
 int plugin_host(const std::vector<std::string>& args) {
-  int fd = -1, memory_limit_mb = 0;
-  bool allow_insecure = false;
-  std::string file;
+  triage::core::HostArgs host;
   for (std::size_t i = 1; i < args.size(); ++i) {
     const bool has_value = i + 1 < args.size();
     if (args[i] == "--fd" && has_value)
-      fd = std::stoi(args[++i]);
+      host.fd = std::stoi(args[++i]);
     else if (args[i] == "--file" && has_value)
-      file = args[++i];
+      host.file = args[++i];
     else if (args[i] == "--memory-limit-mb" && has_value)
-      memory_limit_mb = std::stoi(args[++i]);
+      host.memory_limit_mb = std::stoi(args[++i]);
     else if (args[i] == "--allow-insecure-plugins")
-      allow_insecure = true;
+      host.allow_insecure = true;
+    else if (args[i] == "--count-descendants")
+      host.count_descendants = true;
   }
-  if (fd < 0 || file.empty()) {
+  if (host.fd < 0 || host.file.empty()) {
     std::cerr << "triage __plugin-host is started by triage itself\n";
     return triage::cli::kExitUsage;
   }
-  return triage::core::plugin_host_main(fd, file, memory_limit_mb, allow_insecure);
+  return triage::core::plugin_host_main(host);
 }
 
 // Runs one command; its exit status.

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "triage/core/descendants.hpp"
 #include "triage/core/duration.hpp"
 #include "triage/core/report.hpp"
 
@@ -97,7 +98,9 @@ int execute_run(core::Config& config, PluginSetup& plugins, const RunFlags& flag
   }
   if (outcome.abandoned > 0) {
     // Threads of checks that never returned are still inside plugin code;
-    // leaving now is the only safe way out (see docs/reliability.md).
+    // leaving now is the only safe way out (see docs/reliability.md). What
+    // plugins started goes with us.
+    core::kill_descendants();
     std::fflush(nullptr);
     std::cout.flush();
     std::cerr.flush();

@@ -60,6 +60,7 @@ struct Call {
   bool overran = false;  // still running after deadline/cancel + grace: killed
   bool garbled = false;  // the host's answer could not be read
   std::string why;       // crash reason, or what was garbled
+  int descendants = 0;   // live processes the plugin left when run() returned
   triage_rc rc = TRIAGE_RC_OK;
   Outcome outcome;
 
@@ -157,6 +158,7 @@ std::vector<Call> run_batch(Host& host_of, const std::string& type, const std::v
       continue;
     }
     call.rc = p.rc;
+    call.descendants = p.descendants;
     Attempt attempt("validate", deadline);
     try {
       protocol::outcome_from_json(p.outcome, attempt);
@@ -288,6 +290,7 @@ class TypeValidator {
 
     add("limits", truncated_.empty() ? Verdict::pass : Verdict::fail, truncated_);
     add("text", cleaned_.empty() ? Verdict::pass : Verdict::fail, cleaned_);
+    add("processes", leftovers_.empty() ? Verdict::pass : Verdict::fail, leftovers_);
     add("result", no_result_.empty() ? Verdict::pass : Verdict::fail, no_result_);
     if (!type_.metrics)
       add("metrics", Verdict::skip,
@@ -352,6 +355,10 @@ class TypeValidator {
       if (c.garbled && no_result_.empty()) no_result_ = what + ": " + c.why;
       if (!c.crashed && !c.overran && !c.garbled && !c.has_result() && no_result_.empty())
         no_result_ = what + ": it reported neither a status nor an error";
+      if (c.descendants > 0 && leftovers_.empty())
+        leftovers_ = what + ": " + std::to_string(c.descendants) +
+                     " process(es) it started were still running after run() returned (the "
+                     "host kills them when it ends; wait for what you start)";
       if (c.outcome.cleaned && cleaned_.empty())
         cleaned_ = what +
                    ": its text had invalid UTF-8 or control characters (C0/C1, bidi, line "
@@ -404,14 +411,16 @@ class TypeValidator {
   const Endpoint& silent_;
   std::vector<TestResult>& out_;
   bool overrun_ = false;
-  std::string overrun_why_, crash_, truncated_, cleaned_, no_result_, undeclared_;
+  std::string overrun_why_, crash_, truncated_, cleaned_, leftovers_, no_result_, undeclared_;
 };
 
 }  // namespace
 
 std::optional<Report> validate(const std::filesystem::path& file, const Options& options,
                                std::string& reason) {
-  Host host(file, options.host);
+  HostOptions host_options = options.host;
+  host_options.count_descendants = true;
+  Host host(file, host_options);
   auto first = host.get(reason);
   if (!first) return std::nullopt;
   Report report;

@@ -81,6 +81,7 @@ std::shared_ptr<HostProcess> HostProcess::start(const std::filesystem::path& fil
                                 "--memory-limit-mb",
                                 std::to_string(options.memory_limit_mb)};
   if (options.allow_insecure) args.push_back("--allow-insecure-plugins");
+  if (options.count_descendants) args.push_back("--count-descendants");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -88,8 +89,14 @@ std::shared_ptr<HostProcess> HostProcess::start(const std::filesystem::path& fil
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], 3);
-  // A plugin's stray printf must not end up in the report on stdout.
+  // A plugin's stray printf must not end up in the report on stdout, and
+  // nothing it starts may hold the core's stdin, stdout or stderr open (a
+  // `triage run | jq` would wait for it): the host's logs go over the
+  // channel. Nothing else of the core's is inherited.
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 4);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // Its own process group: the core can kill it with everything it started,
@@ -384,6 +391,8 @@ void HostProcess::drain(FrameDecoder& decoder) {
         std::lock_guard lock(pending->mutex);
         pending->rc = msg.at("rc").get<triage_rc>();
         pending->outcome = msg.at("outcome");
+        if (const auto it = msg.find("descendants"); it != msg.end() && it->is_number_integer())
+          pending->descendants = it->get<int>();
         pending->done = true;
         pending->done_cv.notify_all();
       }

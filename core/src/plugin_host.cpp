@@ -2,6 +2,8 @@
 // each on a thread of its own while it runs, answering over the socket the
 // core gave it.
 #include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -14,8 +16,10 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
+#include "triage/core/descendants.hpp"
 #include "triage/core/exit_guard.hpp"
 #include "triage/core/frame.hpp"
 #include "triage/core/host_api.hpp"
@@ -25,6 +29,32 @@
 namespace triage::core {
 
 namespace {
+
+// Under RLIMIT_AS every reservation counts, used or not: glibc's default
+// 8 MiB thread stacks and its 64 MiB malloc arenas (up to 8 per core) would
+// spend a 256 MiB limit on a few dozen idle threads. Small stacks and two
+// arenas keep the host itself well inside the limit, so what reaches it is
+// the plugin's own use.
+constexpr std::size_t kThreadStack = 1u << 20;
+
+void live_within(int memory_limit_mb) {
+  ::mallopt(M_ARENA_MAX, 2);
+  pthread_attr_t attr;
+  if (::pthread_attr_init(&attr) == 0) {
+    ::pthread_attr_setstacksize(&attr, kThreadStack);
+    ::pthread_setattr_default_np(&attr);  // std::thread's too
+    ::pthread_attr_destroy(&attr);
+  }
+  const rlim_t bytes = static_cast<rlim_t>(memory_limit_mb) << 20;
+  const rlimit limit{bytes, bytes};
+  ::setrlimit(RLIMIT_AS, &limit);
+}
+
+// The end of a host: every process the plugin started dies with it.
+[[noreturn]] void end_host() {
+  kill_descendants();
+  _exit(0);
+}
 
 class Channel {
  public:
@@ -56,7 +86,7 @@ class Channel {
     while (off < bytes.size()) {
       const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) _exit(0);
+      if (n <= 0) end_host();
       off += static_cast<std::size_t>(n);
     }
   }
@@ -91,13 +121,22 @@ class ChannelSink : public spdlog::sinks::base_sink<std::mutex> {
 // costs no thread creation each. Threads end with the process (_exit).
 class Workers {
  public:
-  void post(std::function<void()> job) {
+  // False when no thread could be started for the job (out of memory, or
+  // of threads): the job is dropped, for the caller to answer for it.
+  bool post(std::function<void()> job) {
     std::lock_guard lock(mutex_);
     jobs_.push_back(std::move(job));
-    if (idle_ >= jobs_.size())
+    if (idle_ >= jobs_.size()) {
       ready_.notify_one();
-    else
+      return true;
+    }
+    try {
       std::thread([this] { loop(); }).detach();
+      return true;
+    } catch (const std::system_error&) {
+      jobs_.pop_back();
+      return false;
+    }
   }
 
  private:
@@ -124,15 +163,16 @@ class Workers {
 
 }  // namespace
 
-int plugin_host_main(int fd, const std::filesystem::path& file, int memory_limit_mb,
-                     bool allow_insecure) {
+int plugin_host_main(const HostArgs& args) {
+  const int fd = args.fd;
+  const std::filesystem::path& file = args.file;
+  const int memory_limit_mb = args.memory_limit_mb;
   std::signal(SIGPIPE, SIG_IGN);
+  // A daemon the plugin starts (setsid, double fork) comes back to us when
+  // its parent dies, so that end_host() can still kill it.
+  become_subreaper();
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // programs a plugin execs must not hold the channel
-  if (memory_limit_mb > 0) {
-    const rlim_t bytes = static_cast<rlim_t>(memory_limit_mb) << 20;
-    const rlimit limit{bytes, bytes};
-    ::setrlimit(RLIMIT_AS, &limit);
-  }
+  if (memory_limit_mb > 0) live_within(memory_limit_mb);
   // The host ends only by _exit(); an exit() is the plugin's doing, and must
   // not pass for a clean end (HostProcess names status 70 as such).
   exit_guard::arm("the plugin " + file.filename().string() + " called exit() in its host");
@@ -142,7 +182,7 @@ int plugin_host_main(int fd, const std::filesystem::path& file, int memory_limit
   spdlog::set_default_logger(logger);
 
   PluginRegistry registry;
-  registry.set_allow_insecure(allow_insecure);
+  registry.set_allow_insecure(args.allow_insecure);
   if (!registry.load_file(file) || registry.plugins().empty()) {
     const std::string reason =
         registry.problems().empty() ? "not loaded" : registry.problems().back().reason;
@@ -168,7 +208,7 @@ int plugin_host_main(int fd, const std::filesystem::path& file, int memory_limit
     if (n < 0 && errno == EINTR) continue;
     // The core closed the channel (end of run, or it died): checks still
     // running are abandoned with the process.
-    if (n <= 0) _exit(0);
+    if (n <= 0) end_host();
     decoder.feed(std::string_view(buf, static_cast<std::size_t>(n)));
     while (auto frame = decoder.next()) {
       const auto msg = nlohmann::json::parse(frame->payload);
@@ -179,18 +219,39 @@ int plugin_host_main(int fd, const std::filesystem::path& file, int memory_limit
         continue;
       }
       if (frame->type != protocol::kRun) continue;
-      const auto type_name = msg.at("type").get<std::string>();
-      const CheckType* type = plugin.find(type_name);
-      const auto deadline = std::chrono::steady_clock::time_point(
-          std::chrono::nanoseconds(msg.at("deadline_ns").get<std::int64_t>()));
-      auto attempt = std::make_shared<Attempt>(msg.at("label").get<std::string>(), deadline);
-      {
+      // Answers for a check the host could not run for want of memory (or
+      // of a thread): a clean refusal, and the host lives on for the checks
+      // that fit. If even that cannot be allocated, the host ends.
+      auto refuse = [&](std::uint64_t check_id) {
+        const std::string why =
+            args.memory_limit_mb > 0
+                ? "memory limit reached: the plugin host could not start the check within "
+                  "memory_limit_mb " +
+                      std::to_string(args.memory_limit_mb)
+                : "the plugin host could not start the check (out of memory or threads)";
+        Outcome refused;
+        refused.error = why;
+        channel.send(protocol::kDone, {{"id", check_id},
+                                       {"rc", TRIAGE_RC_ERROR},
+                                       {"outcome", protocol::outcome_to_json(refused)}});
         std::lock_guard lock(mutex);
-        running[id] = attempt;
-      }
-      std::mutex* serial_lock = serial.count(type_name) ? serial[type_name].get() : nullptr;
-      workers.post(
-          [&, id, type, attempt, serial_lock, params = msg.at("params").get<std::string>()] {
+        running.erase(check_id);
+      };
+      try {
+        const auto type_name = msg.at("type").get<std::string>();
+        const CheckType* type = plugin.find(type_name);
+        const auto deadline = std::chrono::steady_clock::time_point(
+            std::chrono::nanoseconds(msg.at("deadline_ns").get<std::int64_t>()));
+        auto attempt = std::make_shared<Attempt>(msg.at("label").get<std::string>(), deadline);
+        {
+          std::lock_guard lock(mutex);
+          running[id] = attempt;
+        }
+        std::mutex* serial_lock = serial.count(type_name) ? serial[type_name].get() : nullptr;
+        // refuse is copied: this loop's copy is gone when the job runs.
+        const bool started = workers.post([&, refuse, id, type, attempt, serial_lock,
+                                           params = msg.at("params").get<std::string>()] {
+          try {
             triage_rc rc = TRIAGE_RC_ERROR;
             if (type == nullptr) {
               attempt->set_error("plugin " + plugin.name + " has no such check type");
@@ -202,12 +263,26 @@ int plugin_host_main(int fd, const std::filesystem::path& file, int memory_limit
               rc = type->run(host_api(), to_handle(*attempt, plugin.name), params.data(),
                              params.size(), type->user_data);
             }
-            channel.send(
-                protocol::kDone,
-                {{"id", id}, {"rc", rc}, {"outcome", protocol::outcome_to_json(attempt->take())}});
+            auto outcome = attempt->take();
+            // The plugin's own std::bad_alloc, under a limit, is that limit.
+            if (args.memory_limit_mb > 0 && outcome.error.find("bad_alloc") != std::string::npos)
+              outcome.error = "memory limit reached (memory_limit_mb " +
+                              std::to_string(args.memory_limit_mb) + "): " + outcome.error;
+            nlohmann::json done{
+                {"id", id}, {"rc", rc}, {"outcome", protocol::outcome_to_json(outcome)}};
+            if (args.count_descendants)
+              done["descendants"] = static_cast<int>(live_descendants(::getpid()).size());
+            channel.send(protocol::kDone, done);
             std::lock_guard lock(mutex);
             running.erase(id);
-          });
+          } catch (const std::bad_alloc&) {
+            refuse(id);
+          }
+        });
+        if (!started) refuse(id);
+      } catch (const std::bad_alloc&) {
+        refuse(id);
+      }
     }
   }
 }

@@ -531,6 +531,17 @@ void log_flood_case(Mode mode) {
   }
 }
 
+// A daemon (setsid, double fork) a check leaves behind holds triage's
+// stdout and stderr in-process, its host's /dev/null in process mode; either
+// way it dies with the run: run_with_config proves no process is left (this
+// test is the subreaper it would come back to), and `triage run | jq` ends
+// (the report on stdout is read to its end).
+void daemon_case(Mode mode) {
+  const Run run = run_config(mode, case_config(mode, "daemon"), 0, true);
+  CHECK(check_of(run.report, "victim").at("summary") == "left a daemon behind");
+  check_healthy(run.report);
+}
+
 void huge_summary_case(Mode mode) {
   const json victim = run_case(mode, "huge_summary", 0);
   const std::string summary = victim.at("summary");
@@ -844,6 +855,8 @@ CHAOS_TEST_CASE_IN_BOTH_MODES("output past the limits is capped and marked trunc
                               truncation_cases)
 CHAOS_TEST_CASE_IN_BOTH_MODES("plugin log lines are capped per check and per plugin", "[log]",
                               log_flood_case)
+CHAOS_TEST_CASE_IN_BOTH_MODES("a daemon a check leaves behind dies with the run", "[processes]",
+                              daemon_case)
 CHAOS_TEST_CASE_IN_BOTH_MODES("invalid UTF-8 and control characters never reach the report", "",
                               bad_utf8_case)
 CHAOS_TEST_CASE_IN_BOTH_MODES("a plugin that says ok over a critical metric is critical", "",
@@ -880,12 +893,47 @@ TEST_CASE("process: a check that allocates without end fails under the host's me
   INFO("victim: " << victim.dump(2));
   CHECK(victim.at("status") == "unknown");
   const std::string error = error_of(victim);
-  // Either new threw (the wrapper reports std::bad_alloc) or the host died of
-  // the limit (reported as a crash of the plugin).
-  const bool threw = contains(error, "bad_alloc");
+  // Either new threw (the wrapper reports std::bad_alloc, which the host
+  // names as the limit) or the host died of the limit (reported as a crash
+  // of the plugin).
+  const bool threw =
+      contains(error, "memory limit reached (memory_limit_mb 256)") && contains(error, "bad_alloc");
   const bool died =
       contains(error, "chaos") && (contains(error, "SIG") || contains(error, "exited with"));
   CHECK((threw || died));
+}
+
+TEST_CASE("process: a host under memory_limit_mb runs many checks at once within its limit",
+          "[chaos][process][memory]") {
+  // 40 threads at once: with glibc's default 8 MiB stacks and 64 MiB malloc
+  // arenas, 256 MiB of address space was spent before any check allocated,
+  // and thread creation aborted the host.
+  std::string targets;
+  for (int i = 0; i < 40; ++i) targets += (i ? ", n" : "n") + std::to_string(i);
+  const std::string config =
+      "version: 1\n"
+      "defaults: { timeout: 10s, jobs: 64, isolation: process }\n"
+      "plugins: { chaos: { memory_limit_mb: 256 } }\n"
+      "checks:\n"
+      "  - { id: nap, plugin: chaos, type: nap, params: { ms: 300 }, "
+      "targets: [" +
+      targets + "] }\n";
+  const Run run = run_config(Mode::process, config, 0);
+  CHECK(run.report.at("summary").at("counts").at("ok") == 40);
+  CHECK_FALSE(contains(run.result.err, "host crashed"));
+}
+
+TEST_CASE("in-process: memory_limit_mb cannot apply, and triage says so",
+          "[chaos][in-process][memory]") {
+  const std::string config =
+      "version: 1\n"
+      "defaults: { timeout: 10s, isolation: in-process }\n"
+      "plugins: { chaos: { memory_limit_mb: 256 } }\n"
+      "checks:\n"
+      "  - { id: healthy, plugin: chaos, type: healthy }\n";
+  const Run run = run_config(Mode::in_process, config, 0);
+  CHECK(contains(run.result.err,
+                 "plugin chaos: memory_limit_mb 256 is ignored: the plugin runs in-process"));
 }
 
 TEST_CASE("process: what a plugin writes to stdout never reaches triage's stdout",

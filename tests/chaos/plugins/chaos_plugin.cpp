@@ -8,6 +8,7 @@
 // (CHAOS_PLUGIN_NAME), so a test can show that the troubles of one plugin's
 // host never reach the checks of another plugin.
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -349,6 +350,32 @@ struct ForkBombLite : AnyParams {
   }
 };
 
+// Starts a daemon the classic way (fork, setsid, fork again, the middle
+// process exits at once) that sleeps an hour holding every descriptor it
+// inherited (stdout and stderr included), and returns ok at once: nothing
+// but its subreaper can find it after that.
+struct Daemon : AnyParams {
+  static constexpr const char* name = "daemon";
+  static constexpr const char* description = "Leaves a double-forked, setsid daemon behind";
+  void run(Context& ctx) {
+    const pid_t middle = ::fork();
+    if (middle == 0) {
+      ::setsid();
+      if (::fork() == 0) {
+        ::sleep(3600);
+        ::_exit(0);
+      }
+      ::_exit(0);
+    }
+    if (middle < 0) {
+      ctx.error(std::string("fork failed: ") + std::strerror(errno));
+      return;
+    }
+    ::waitpid(middle, nullptr, 0);
+    ctx.status(Status::ok, "left a daemon behind");
+  }
+};
+
 // Ignores SIGTERM for the whole process, then hangs: only SIGKILL ends it.
 // Never run it in-process.
 struct IgnoreSigterm : AnyParams {
@@ -575,5 +602,5 @@ struct LateWait : AnyParams {
 TRIAGE_PLUGIN(CHAOS_PLUGIN_NAME, "1.0.0", "Checks that misbehave on purpose, for fault tests",
               Healthy, Segfault, Abort, Exit0, ExitThread, UnderscoreExit, Terminate, ThrowStd,
               ThrowOther, Spin, Sleep, Nap, CrashWhenBusy, Alloc, Flood, LogFlood, HugeSummary,
-              BadUtf8, Spoof, Lie, ForkBombLite, IgnoreSigterm, StdoutNoise, BadNumbers, BadArgs,
-              LateCall, LateWait)
+              BadUtf8, Spoof, Lie, ForkBombLite, Daemon, IgnoreSigterm, StdoutNoise, BadNumbers,
+              BadArgs, LateCall, LateWait)

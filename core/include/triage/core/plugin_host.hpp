@@ -24,16 +24,27 @@
 
 namespace triage::core {
 
-// The host side: serves one plugin over fd until the core closes it.
-// Returns the process exit code.
-int plugin_host_main(int fd, const std::filesystem::path& file, int memory_limit_mb,
-                     bool allow_insecure);
+// What the core tells a plugin host on its command line.
+struct HostArgs {
+  int fd = -1;  // the channel to the core
+  std::filesystem::path file;
+  int memory_limit_mb = 0;  // 0: none
+  bool allow_insecure = false;
+  // Count the live processes the plugin left after each call, in its
+  // result (for `triage plugin validate`).
+  bool count_descendants = false;
+};
+
+// The host side: serves one plugin over fd until the core closes it, then
+// kills whatever processes the plugin left. Returns the process exit code.
+int plugin_host_main(const HostArgs& args);
 
 struct HostOptions {
   std::filesystem::path executable;  // the triage binary
   int memory_limit_mb = 0;           // RLIMIT_AS of the host; 0: none
   bool allow_insecure = false;
   std::chrono::milliseconds hello_timeout{10'000};
+  bool count_descendants = false;  // see HostArgs
   // The plugin's log lines in this run, across its hosts (null: unbounded).
   std::shared_ptr<LogBudget> log_budget;
 };
@@ -54,6 +65,7 @@ class HostProcess {
     std::string lost_reason;  // "crashed (SIGSEGV)", "exited with status 0"
     int in_flight = 0;        // checks in the host when it died (this one included)
     bool shared = false;      // other checks ran in the host, beside or before this one
+    int descendants = 0;      // live processes left when run() returned (count_descendants)
     triage_rc rc = TRIAGE_RC_OK;
     nlohmann::json outcome;
   };
