@@ -141,7 +141,7 @@ class Live {
   Attempt* attempt_ = nullptr;
 };
 
-constexpr std::uint64_t kLogLineBytes = 4096;
+constexpr std::uint64_t kLogLineBytes = OutputLimits{}.log_line_bytes;
 
 // What a host function returns for a value the Attempt kept, or cut/dropped.
 triage_rc kept(bool whole) {

@@ -3,6 +3,7 @@
 #include "triage/core/params_check.hpp"
 
 #include <spdlog/spdlog.h>
+#include <triage/evaluation.hpp>
 
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
@@ -48,23 +49,17 @@ void ParamsChecker::check(const CheckSpec& spec, const CheckType& type) {
   // Our own pass first, for the two most common mistakes, with better words
   // than a generic validator has: unknown names (with a suggestion) and
   // missing required ones.
-  if (schema.is_object() && params.is_object()) {
+  if (const auto problem = evaluation::params_problem(schema, params)) {
+    const std::string where = key + "." + problem->name + ": ";
+    const std::string check_type = spec.plugin + "." + spec.type;
+    if (problem->kind == evaluation::ParamsProblem::Kind::missing)
+      fail(where + "missing (" + check_type + " requires it)");
     const auto props = schema.value("properties", nlohmann::json::object());
-    if (schema.value("additionalProperties", nlohmann::json(true)) == false && props.is_object()) {
-      std::vector<std::string> known;
-      for (const auto& [name, _] : props.items()) known.push_back(name);
-      for (const auto& [name, _] : params.items()) {
-        if (props.contains(name)) continue;
-        std::string what = key + "." + name + ": " + spec.plugin + "." + spec.type +
-                           " has no param '" + name + "'";
-        if (auto near = closest_match(name, known)) what += " (did you mean '" + *near + "'?)";
-        fail(what);
-      }
-    }
-    for (const auto& name : schema.value("required", nlohmann::json::array()))
-      if (name.is_string() && !params.contains(name.get<std::string>()))
-        fail(key + "." + name.get<std::string>() + ": missing (" + spec.plugin + "." + spec.type +
-             " requires it)");
+    std::vector<std::string> known;
+    for (const auto& [name, _] : props.items()) known.push_back(name);
+    std::string what = where + check_type + " has no param '" + problem->name + "'";
+    if (auto near = closest_match(problem->name, known)) what += " (did you mean '" + *near + "'?)";
+    fail(what);
   }
   valijson::Validator validator;
   valijson::ValidationResults results;

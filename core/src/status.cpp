@@ -1,5 +1,7 @@
 #include "triage/core/status.hpp"
 
+#include <triage/evaluation.hpp>
+
 #include <array>
 
 namespace triage::core {
@@ -19,18 +21,7 @@ std::optional<Status> parse_status(std::string_view text) {
 }
 
 int severity_rank(Status s) {
-  switch (s) {
-    case Status::ok:
-      return 1;
-    case Status::unknown:
-      return 2;
-    case Status::warning:
-      return 3;
-    case Status::critical:
-      return 4;
-    default:
-      return 0;  // skipped
-  }
+  return s == Status::skipped ? 0 : evaluation::severity_rank(static_cast<std::int32_t>(s));
 }
 
 Status worst(Status a, Status b) {

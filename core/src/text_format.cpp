@@ -12,53 +12,10 @@ namespace {
 // Decodes one UTF-8 sequence at text[i]; returns the code point and advances
 // i. Invalid bytes come back as U+FFFD, one byte at a time.
 char32_t next_code_point(std::string_view text, std::size_t& i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  std::size_t len = 0;
-  char32_t cp = 0;
-  if (lead < 0x80) {
-    ++i;
-    return lead;
-  } else if ((lead & 0xE0) == 0xC0) {
-    len = 2;
-    cp = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    len = 3;
-    cp = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    len = 4;
-    cp = lead & 0x07;
-  } else {
-    ++i;
-    return 0xFFFD;
-  }
-  if (i + len > text.size()) {
-    ++i;
-    return 0xFFFD;
-  }
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) {
-      ++i;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  i += len;
-  return cp;
+  return evaluation::next_code_point(text, i).value_or(0xFFFD);
 }
 
 }  // namespace
-
-bool is_layout_control(char32_t cp) {
-  return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
-         cp == 0x200F || cp == 0x061C || cp == 0x2028 || cp == 0x2029;
-}
-
-std::string code_point_escape(char32_t cp) {
-  std::array<char, 16> buf{};
-  std::snprintf(buf.data(), buf.size(), "<U+%04X>", static_cast<unsigned>(cp));
-  return buf.data();
-}
 
 namespace {
 

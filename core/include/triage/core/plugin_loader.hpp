@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <triage/evaluation.hpp>
 #include <vector>
 
 #include "triage/core/config.hpp"
@@ -37,20 +38,7 @@ std::string declared_name_problem(std::string_view declared);
 // non-empty ITEM) for "p[*]"; a key of the object params.P for "{P}".
 template <class Json>
 bool declared_name_covers(std::string_view declared, std::string_view name, const Json& params) {
-  if (declared == name) return true;
-  const std::size_t n = declared.size();
-  if (n > 3 && declared.substr(n - 3) == "[*]") {
-    const auto base = declared.substr(0, n - 2);  // "p["
-    return name.size() > base.size() + 1 && name.substr(0, base.size()) == base &&
-           name.back() == ']';
-  }
-  if (n > 2 && declared.front() == '{' && declared.back() == '}') {
-    const std::string param(declared.substr(1, n - 2));
-    if (!params.is_object() || !params.contains(param)) return false;
-    const auto& keys = params[param];
-    return keys.is_object() && keys.contains(std::string(name));
-  }
-  return false;
+  return triage::evaluation::covers(declared, name, params);
 }
 
 // Everything a check type declares about its metrics.

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <triage/evaluation.hpp>
 #include <utility>
 #include <vector>
 
@@ -37,14 +38,9 @@ struct RawMetric {
 
 // Caps on what one attempt may report; what goes past them is dropped or cut
 // and the outcome is marked truncated.
-struct OutputLimits {
-  std::size_t summary_bytes = 4096;
-  std::size_t text_bytes = 16384;  // finding detail/remediation, attribute value
-  std::size_t metrics = 256;
-  std::size_t findings = 64;
-  std::size_t attributes = 64;
-  std::size_t log_lines = 100;  // per check; the plugin's LogBudget bounds the run
-};
+// What the core keeps of one check's output: the SDK's rules
+// (triage/evaluation.hpp), so that the testing kit keeps the same.
+using OutputLimits = triage::evaluation::Limits;
 
 // Bounds the log lines of one plugin in one run, across all its checks (and
 // its hosts): the first `limit` are admitted, the rest counted. Thread safe.
@@ -123,7 +119,7 @@ class Attempt {
 
  private:
   // text cleaned and cut to limit; *whole becomes false when it was cut.
-  std::string cap(std::string text, std::size_t limit, bool* whole);
+  std::string cap(std::string_view text, std::size_t limit, bool* whole);
 
   std::string label_;
   std::chrono::steady_clock::time_point deadline_;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <triage/evaluation.hpp>
 
 namespace triage::core {
 
@@ -21,13 +22,10 @@ std::string escape_control(std::string_view text);
 // UTF-8.
 std::string escape_control_ascii(std::string_view text);
 
-// Bidi controls (U+202A–U+202E, U+2066–U+2069, U+200E/U+200F, U+061C), which
-// reorder the text around them, and the line and paragraph separators
-// U+2028/U+2029, which start a new line in some terminals and editors.
-bool is_layout_control(char32_t cp);
-
-// A code point as visible ASCII: "<U+202E>".
-std::string code_point_escape(char32_t cp);
+// Bidi controls and the line/paragraph separators; a code point as
+// "<U+202E>" (the SDK's, see triage/evaluation.hpp).
+using triage::evaluation::code_point_escape;
+using triage::evaluation::is_layout_control;
 
 // A number in plain decimal notation, never with an exponent, as short as
 // round-trips ("0.1", "1500", "0.0000012"): for Nagios perfdata and the
