@@ -125,9 +125,18 @@ TEST_CASE("plugin validate fails each chaos check for its own reason", "[plugin]
   CHECK(report.at("passed") == false);
   CHECK(cell(report, "(plugin)", "descriptor").first == "pass");
   // A well-behaved check type in the same plugin passes everything.
-  for (const char* test :
-       {"schema", "params", "crash", "deadline", "cancel", "concurrency", "limits", "result"})
+  for (const char* test : {"schema", "params", "crash", "deadline", "cancel", "concurrency",
+                           "limits", "text", "processes", "result"})
     CHECK(cell(report, "healthy", test).first == "pass");
+  // A daemon left behind (setsid, double fork) is counted after the call.
+  const auto daemon = cell(report, "daemon", "processes");
+  CHECK(daemon.first == "fail");
+  CHECK(contains(daemon.second, "still running after run() returned"));
+  // Text the core had to clean is said to be cleaned, not truncated.
+  const auto bad_utf8 = cell(report, "bad_utf8", "text");
+  CHECK(bad_utf8.first == "fail");
+  CHECK(contains(bad_utf8.second, "cleaned"));
+  CHECK(cell(report, "bad_utf8", "limits").first == "pass");
   const auto segfault = cell(report, "segfault", "crash");
   CHECK(segfault.first == "fail");
   CHECK(contains(segfault.second, "SIGSEGV"));
