@@ -189,9 +189,11 @@ bool PluginRegistry::load_file(const std::filesystem::path& file) {
     problems_.push_back({file, std::move(reason)});
     return false;
   };
-  // Before anything maps the file: a library others could modify is their code.
-  if (auto insecure = insecure_plugin_reason(file)) {
-    if (!allow_insecure_) return refuse(std::move(*insecure));
+  // Before anything maps the file: a library others could modify is their
+  // code. Opened once: what is checked is what is loaded.
+  PluginFile opened = PluginFile::open(file);
+  if (const auto& insecure = opened.problem()) {
+    if (!allow_insecure_ || !opened.opened()) return refuse(*insecure);
     if (first_insecure_warning(file))
       spdlog::warn("plugin {} loaded although others can modify it (--allow-insecure-plugins): {}",
                    file.string(), *insecure);
@@ -211,13 +213,18 @@ bool PluginRegistry::load_file(const std::filesystem::path& file) {
   boost::dll::shared_library lib;
   boost::dll::fs::error_code ec;
   // RTLD_LOCAL: plugins must not see each other's symbols.
-  lib.load(boost::dll::fs::path(file.string()),
+  lib.load(boost::dll::fs::path(opened.load_path()),
            boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
   if (ec) {
-    const char* why = dlerror();
-    return refuse("not a loadable shared library (" + (why ? std::string(why) : ec.message()) +
-                  ")");
+    const char* error = dlerror();
+    std::string why = error ? error : ec.message();
+    // The loader names the descriptor's path; people know the file's.
+    for (auto at = why.find(opened.load_path()); at != std::string::npos;
+         at = why.find(opened.load_path(), at + file.string().size()))
+      why.replace(at, opened.load_path().size(), file.string());
+    return refuse("not a loadable shared library (" + why + ")");
   }
+  opened.keep_open();
   if (!lib.has(TRIAGE_PLUGIN_ENTRY_V1))
     return refuse(std::string("not a Triage plugin: it does not export ") + TRIAGE_PLUGIN_ENTRY_V1 +
                   "()");

@@ -2,11 +2,13 @@
 // group/world-writable file or folder, a file owned by another user, and what
 // a symbolic link leads to. The registry refuses them unless told otherwise.
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "services.hpp"
 #include "triage/core/plugin_loader.hpp"
@@ -152,4 +154,85 @@ TEST_CASE("the registry refuses an insecure plugin unless allowed", "[plugins][s
   CHECK_FALSE(first_insecure_warning(file));
   CHECK(first_insecure_warning(dir / "other.so"));
   CHECK_FALSE(first_insecure_warning(dir / "other.so"));
+}
+
+namespace {
+
+// Runs fn in a child as nobody (uid/gid 65534); true when it returned true.
+bool as_nobody(const std::function<bool()>& fn) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const bool dropped = ::setgid(65534) == 0 && ::setuid(65534) == 0;
+    ::_exit(dropped && fn() ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("a plugin below a folder others can write is refused, up to /", "[plugins][security]") {
+  const TempDir scratch;
+  REQUIRE(::chmod(scratch.path().c_str(), 0755) == 0);  // nobody may pass through
+  const auto open_folder = scratch.path() / "shared";
+  const auto dir = open_folder / "plugins";
+  fs::create_directories(dir);
+  const auto file = dir / "test_c_plugin.so";
+  fs::copy_file(fs::path(TRIAGE_TEST_PLUGIN_DIR) / "test_c_plugin.so", file);
+  REQUIRE(::chmod(file.c_str(), 0755) == 0);
+  REQUIRE(::chmod(dir.c_str(), 0755) == 0);
+  REQUIRE(::chmod(open_folder.c_str(), 0777) == 0);
+  if (geteuid() == 0) {
+    // The threat: an unprivileged user can swap the plugin's folder for one
+    // of their own (and back) while root loads it.
+    INFO("nobody renames the plugin folder under a world-writable parent");
+    CHECK(as_nobody([&] {
+      const auto moved = open_folder / "moved";
+      return ::rename(dir.c_str(), moved.c_str()) == 0 && ::rename(moved.c_str(), dir.c_str()) == 0;
+    }));
+  }
+  CHECK(reason_of(file) == "the folder above it " + open_folder.string() +
+                               " is writable by others (mode 0777, not sticky); fix with: chmod "
+                               "go-w " +
+                               open_folder.string() + ", or pass --allow-insecure-plugins");
+  PluginRegistry refused;
+  refused.load_file(file);
+  CHECK(refused.find("c-echo") == nullptr);
+
+  // Sticky and root's, like /tmp: others cannot rename what is not theirs.
+  if (geteuid() == 0) {
+    REQUIRE(::chmod(open_folder.c_str(), 01777) == 0);
+    CHECK(reason_of(file) == "(accepted)");
+    PluginRegistry loaded;
+    CHECK(loaded.load_file(file));
+    CHECK(loaded.find("c-echo") != nullptr);
+  }
+}
+
+TEST_CASE("a symbolic link is followed by hand, each folder on the way checked",
+          "[plugins][security]") {
+  const TempDir scratch;
+  const auto real = scratch.path() / "real";
+  fs::create_directories(real / "lib");
+  const auto target = real / "lib" / "test_c_plugin.so";
+  fs::copy_file(fs::path(TRIAGE_TEST_PLUGIN_DIR) / "test_c_plugin.so", target);
+  REQUIRE(::chmod(target.c_str(), 0755) == 0);
+  const auto links = scratch.path() / "links";
+  fs::create_directories(links);
+  // A relative link through "..", and a link to a link.
+  fs::create_symlink("../real/lib/test_c_plugin.so", links / "one.so");
+  fs::create_symlink(links / "one.so", links / "two.so");
+  CHECK(reason_of(links / "one.so") == "(accepted)");
+  CHECK(reason_of(links / "two.so") == "(accepted)");
+  PluginRegistry registry;
+  CHECK(registry.load_file(links / "two.so"));
+  CHECK(registry.find("c-echo") != nullptr);
+  REQUIRE(::chmod(real.c_str(), 0777) == 0);
+  CHECK_THAT(reason_of(links / "two.so"),
+             Catch::StartsWith("the folder above it " + real.string() + " is writable by others"));
+  REQUIRE(::chmod(real.c_str(), 0755) == 0);
+  fs::create_symlink("loop.so", links / "loop.so");
+  CHECK_THAT(reason_of(links / "loop.so"), Catch::StartsWith("a symbolic link that cannot be "
+                                                             "followed (too many links)"));
 }
