@@ -1,4 +1,7 @@
 // The `triage` executable: dispatches to a command.
+#include <fcntl.h>
+
+#include <cerrno>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -97,7 +100,21 @@ int dispatch(const std::string& command, const std::vector<std::string>& args, b
 
 }  // namespace
 
+namespace {
+
+// A standard descriptor we were started without would be reused by the next
+// open (a plugin host's socket, a report file) and receive what is meant for
+// stdout or stderr: point each closed one at /dev/null first.
+void reopen_closed_stdio() {
+  for (int fd = 0; fd <= 2; ++fd)
+    if (::fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+      ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);  // the lowest free: fd itself
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  reopen_closed_stdio();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << kUsage;

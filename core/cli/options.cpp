@@ -217,9 +217,7 @@ void load_plugins(core::PluginRegistry& registry, const Common& common) {
 core::Config load_config_or_default(const std::string& path) {
   core::Config config;
   if (path == "-") {
-    std::ostringstream text;
-    text << std::cin.rdbuf();
-    config = core::parse_config(text.str(), "<stdin>");
+    config = core::parse_config(core::read_config_text(STDIN_FILENO, "<stdin>"), "<stdin>");
   } else {
     config = path.empty() ? core::default_config() : core::load_config(path);
   }

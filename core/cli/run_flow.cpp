@@ -81,6 +81,7 @@ int execute_run(core::Config& config, PluginSetup& plugins, const RunFlags& flag
   if (flags.deadline) options.deadline = std::chrono::steady_clock::now() + *flags.deadline;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_signal);  // a closed terminal or session: the same partial report
 
   auto info = core::start_run_info(config_label);
   const auto outcome = core::run_checks(config.checks, plugins.executor(), options);

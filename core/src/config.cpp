@@ -1,6 +1,11 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <array>
+#include <cerrno>
+#include <system_error>
 
 #include "triage/core/config.hpp"
 
@@ -39,17 +44,43 @@ void resolve_references(Config& config) {
   }
 }
 
+std::string read_config_text(int fd, const std::string& source) {
+  std::string text;
+  std::array<char, 65536> buf{};
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0)
+      throw ConfigError(source + ": cannot read the config (" +
+                        std::generic_category().message(errno) + ")");
+    if (n == 0) return text;
+    text.append(buf.data(), static_cast<std::size_t>(n));
+    if (text.size() > kMaxConfigFileBytes)
+      throw ConfigError(source + ": the config is larger than " +
+                        std::to_string(kMaxConfigFileBytes >> 20) + " MiB; that is the limit");
+  }
+}
+
 Config load_config(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw ConfigError(path.string() + ": is a directory, not a config file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+  // Opened without blocking (a FIFO with no writer would wait forever), then
+  // judged by what was opened: a regular file, of a bounded size.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
     throw ConfigError(path.string() + ": cannot read the config file (" +
                       std::generic_category().message(errno) + ")");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), path.string());
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    throw ConfigError(path.string() + ": " +
+                      (S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file") +
+                      ", not a config file (-c - reads standard input)");
+  if (static_cast<std::uintmax_t>(st.st_size) > kMaxConfigFileBytes)
+    throw ConfigError(path.string() + ": the config is larger than " +
+                      std::to_string(kMaxConfigFileBytes >> 20) + " MiB; that is the limit");
+  return parse_config(read_config_text(fd, path.string()), path.string());
 }
 
 std::optional<std::string> closest_match(const std::string& word,
@@ -69,9 +100,16 @@ std::optional<std::string> closest_match(const std::string& word,
       }
     return d[a.size()][b.size()];
   };
+  // Names are short: a huge word suggests nothing (its distance table alone
+  // would cost word × candidate bytes).
+  constexpr std::size_t kLongest = 256;
+  if (word.size() > kLongest) return std::nullopt;
   std::optional<std::string> best;
   std::size_t best_distance = std::max<std::size_t>(1, word.size() / 3) + 1;
   for (const auto& c : candidates) {
+    const std::size_t gap =
+        c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
+    if (c.size() > kLongest || gap >= best_distance) continue;  // too far in length alone
     const auto d = distance(word, c);
     if (d < best_distance) {
       best_distance = d;

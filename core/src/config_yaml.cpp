@@ -3,11 +3,11 @@
 
 #include <algorithm>
 #include <functional>
-#include <regex>
 #include <set>
 
 #include "triage/core/config.hpp"
 #include "triage/core/duration.hpp"
+#include "triage/core/lexical.hpp"
 #include "triage/core/secrets.hpp"
 
 namespace triage::core {
@@ -43,6 +43,20 @@ class Reader {
  public:
   explicit Reader(std::string source) : source_(std::move(source)) {}
 
+  // Counts the values params expand to: YAML aliases share nodes, so a
+  // 700-byte file can name a billion values (the "billion laughs"). Past
+  // kMaxConfigValues values, or kMaxConfigText bytes of text, in all of a
+  // config's params, the config is refused.
+  void spend(const YAML::Node& node, const std::string& key, std::size_t text_bytes) const {
+    ++values_;
+    text_ += text_bytes;
+    if (values_ > kMaxConfigValues || text_ > kMaxConfigText)
+      fail(node, key,
+           "params expand to more than " + std::to_string(kMaxConfigValues) + " values or " +
+               std::to_string(kMaxConfigText >> 20) +
+               " MiB of text in this config (YAML aliases repeated?); that is the limit");
+  }
+
   [[noreturn]] void fail(const YAML::Node& node, const std::string& key,
                          const std::string& what) const {
     const int line = node.IsDefined() ? node.Mark().line + 1 : 0;
@@ -61,12 +75,16 @@ class Reader {
     for (const auto& kv : map) {
       const auto name = kv.first.as<std::string>();
       if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
-      std::string what = "unknown key '" + name + "'";
+      // A name past 80 bytes is shown cut: an error is one readable line.
+      const std::string shown =
+          name.size() <= 80 ? name
+                            : name.substr(0, 60) + "... (" + std::to_string(name.size()) + " bytes)";
+      std::string what = "unknown key '" + shown + "'";
       if (auto near = closest_match(name, allowed))
         what += " (did you mean '" + *near + "'?)";
       else
         what += " (expected one of: " + join(allowed) + ")";
-      fail(kv.first, key.empty() ? name : key + "." + name, what);
+      fail(kv.first, key.empty() ? shown : key + "." + shown, what);
     }
   }
 
@@ -77,8 +95,7 @@ class Reader {
 
   int integer(const YAML::Node& node, const std::string& key, int min) const {
     if (!node.IsScalar()) fail(node, key, "expected a whole number, got " + kind(node));
-    static const std::regex kInt("[+-]?[0-9]{1,9}");
-    if (!std::regex_match(node.Scalar(), kInt))
+    if (!lexical::is_integer(node.Scalar(), 9))
       fail(node, key, "'" + node.Scalar() + "' is not a whole number");
     const int value = std::stoi(node.Scalar());
     if (value < min)
@@ -138,6 +155,8 @@ class Reader {
 
  private:
   std::string source_;
+  mutable std::size_t values_ = 0;  // spent by spend()
+  mutable std::size_t text_ = 0;
 };
 
 // The `${...}` references of config strings (see parse_config in
@@ -198,23 +217,25 @@ void forget(std::vector<ParamReference>& out, const nlohmann::ordered_json::json
 
 // YAML has no types for plain scalars; give params the JSON types a user
 // means. Strings holding references are noted in `out`, at their place `at`.
-nlohmann::ordered_json to_json(const YAML::Node& node, const std::string& key,
+nlohmann::ordered_json to_json(const Reader& r, const YAML::Node& node, const std::string& key,
                                const nlohmann::ordered_json::json_pointer& at,
                                const References& refs, std::vector<ParamReference>& out) {
+  r.spend(node, key, node.IsScalar() ? node.Scalar().size() : 0);
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       auto obj = nlohmann::ordered_json::object();
       for (const auto& kv : node) {
         const auto name = kv.first.as<std::string>();
         if (obj.contains(name)) forget(out, at / name);
-        obj[name] = to_json(kv.second, key + "." + name, at / name, refs, out);
+        r.spend(kv.first, key, name.size());
+        obj[name] = to_json(r, kv.second, key + "." + name, at / name, refs, out);
       }
       return obj;
     }
     case YAML::NodeType::Sequence: {
       auto arr = nlohmann::ordered_json::array();
       for (std::size_t i = 0; i < node.size(); ++i)
-        arr.push_back(to_json(node[i], key + "[" + std::to_string(i) + "]", at / i, refs, out));
+        arr.push_back(to_json(r, node[i], key + "[" + std::to_string(i) + "]", at / i, refs, out));
       return arr;
     }
     case YAML::NodeType::Scalar: {
@@ -223,13 +244,11 @@ nlohmann::ordered_json to_json(const YAML::Node& node, const std::string& key,
         refs.note(node, key, at, s, out);
         return s;
       }
-      static const std::regex kInt("[-+]?[0-9]+");
-      static const std::regex kFloat("[-+]?([0-9]+\\.[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?");
       if (s == "true" || s == "True") return true;
       if (s == "false" || s == "False") return false;
       if (s == "null" || s == "~") return nullptr;
-      if (std::regex_match(s, kInt) && s.size() < 19) return std::stoll(s);
-      if (std::regex_match(s, kFloat)) {
+      if (lexical::is_integer(s, 18)) return std::stoll(s);
+      if (lexical::is_decimal(s)) {
         try {
           return std::stod(s);
         } catch (const std::out_of_range&) {
@@ -263,8 +282,7 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
   for (const char* required : {"id", "plugin", "type"})
     if (!node[required]) r.fail(node, key + "." + required, "missing (every check needs one)");
   c.base_id = r.string(node["id"], key + ".id");
-  static const std::regex kIdPattern("[a-z0-9._-]+");
-  if (!std::regex_match(c.base_id, kIdPattern))
+  if (!lexical::is_check_id(c.base_id))
     r.fail(node["id"], key + ".id",
            "'" + c.base_id + "' is not a valid id (use lowercase letters, digits, '.', '_', '-')");
   const std::string k = "checks[" + c.base_id + "]";
@@ -283,8 +301,8 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
   }
   if (node["params"]) {
     r.expect_map(node["params"], k + ".params");
-    c.params = to_json(node["params"], k + ".params", nlohmann::ordered_json::json_pointer(), refs,
-                       c.references);
+    c.params = to_json(r, node["params"], k + ".params", nlohmann::ordered_json::json_pointer(),
+                       refs, c.references);
     c.params_location = r.at(node["params"]);
   }
   if (node["thresholds"]) {

@@ -1,9 +1,9 @@
 // The static half of the conformance kit: descriptor and schema checks, and
 // the params the runs use (generated from a schema, or pointed elsewhere).
-#include <regex>
 #include <set>
 
 #include "triage/core/conformance.hpp"
+#include "triage/core/lexical.hpp"
 
 namespace triage::core::conformance {
 
@@ -165,15 +165,13 @@ bool Report::passed() const {
 
 std::vector<std::string> descriptor_problems(const Plugin& plugin) {
   std::vector<std::string> problems;
-  static const std::regex kName("[a-z][a-z0-9_-]*");
-  static const std::regex kSemver(R"([0-9]+\.[0-9]+(\.[0-9]+)?([-+][0-9A-Za-z.+-]+)?)");
   if (plugin.name.empty())
     problems.push_back("the plugin name is empty");
-  else if (!std::regex_match(plugin.name, kName))
+  else if (!lexical::is_plugin_name(plugin.name))
     problems.push_back("plugin name '" + plugin.name + "' is not of the form [a-z][a-z0-9_-]*");
   if (plugin.version.empty())
     problems.push_back("the version is empty");
-  else if (!std::regex_match(plugin.version, kSemver))
+  else if (!lexical::is_version(plugin.version))
     problems.push_back("version '" + plugin.version + "' is not MAJOR.MINOR[.PATCH][-pre]");
   if (plugin.description.empty()) problems.push_back("the plugin description is empty");
   if (plugin.abi_major != TRIAGE_ABI_MAJOR)

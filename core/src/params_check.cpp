@@ -3,6 +3,8 @@
 #include "triage/core/params_check.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <triage/evaluation.hpp>
 
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
@@ -11,6 +13,42 @@
 #include <valijson/validator.hpp>
 
 namespace triage::core {
+
+namespace {
+
+// The JSON Schema validator matches `pattern` (and `format`) with
+// std::regex, whose matcher recurses once per character: a 30 kB string
+// overflows the stack. Strings longer than this are refused before it runs
+// where the schema would match them against a regex.
+constexpr std::size_t kMaxPatternInput = 4096;
+
+// True when a schema (or any part of it) matches strings against a regex.
+bool uses_regex(const nlohmann::json& schema) {
+  if (schema.is_object()) {
+    for (const auto& [key, value] : schema.items())
+      if (key == "pattern" || key == "patternProperties" || key == "propertyNames" ||
+          key == "format" || uses_regex(value))
+        return true;
+  } else if (schema.is_array()) {
+    for (const auto& value : schema)
+      if (uses_regex(value)) return true;
+  }
+  return false;
+}
+
+// The length of the longest string (value or key) in a JSON value.
+std::size_t longest_string(const nlohmann::json& value) {
+  std::size_t longest = 0;
+  if (value.is_string()) return value.get_ref<const std::string&>().size();
+  if (value.is_object())
+    for (const auto& [key, item] : value.items())
+      longest = std::max({longest, key.size(), longest_string(item)});
+  if (value.is_array())
+    for (const auto& item : value) longest = std::max(longest, longest_string(item));
+  return longest;
+}
+
+}  // namespace
 
 struct ParamsChecker::Compiled {
   nlohmann::json document;
@@ -60,6 +98,18 @@ void ParamsChecker::check(const CheckSpec& spec, const CheckType& type) {
     std::string what = where + check_type + " has no param '" + problem->name + "'";
     if (auto near = closest_match(problem->name, known)) what += " (did you mean '" + *near + "'?)";
     fail(what);
+  }
+  if (schema.is_object() && params.is_object()) {
+    const auto props = schema.value("properties", nlohmann::json::object());
+    const auto others = schema.value("additionalProperties", nlohmann::json(true));
+    for (const auto& [name, value] : params.items()) {
+      const auto& part = props.contains(name) ? props[name] : others;
+      const std::size_t longest = longest_string(value);
+      if (longest > kMaxPatternInput && uses_regex(part))
+        fail(key + "." + name + ": a string of " + std::to_string(longest) +
+             " bytes is longer than the " + std::to_string(kMaxPatternInput) +
+             " bytes its schema's pattern is checked on");
+    }
   }
   valijson::Validator validator;
   valijson::ValidationResults results;

@@ -20,6 +20,14 @@ namespace triage::core {
 
 class MetricCatalog;  // plugin_loader.hpp
 
+// Bounds on a config (docs/config.md, "Limits"): what a 700-byte file must
+// never cost. A config file (or standard input) holds at most
+// kMaxConfigFileBytes; all its params together expand to at most
+// kMaxConfigValues values and kMaxConfigText bytes of text.
+inline constexpr std::size_t kMaxConfigFileBytes = 4u << 20;
+inline constexpr std::size_t kMaxConfigValues = 100'000;
+inline constexpr std::size_t kMaxConfigText = 16u << 20;
+
 // A config problem, worded "FILE:LINE: KEY: what is wrong (what was expected)".
 class ConfigError : public std::runtime_error {
  public:
@@ -121,8 +129,13 @@ struct Config {
 //   written and carries the error in target_error;
 // - in `params`, by resolve_references, after selection.
 Config parse_config(const std::string& text, const std::string& source);
-// Reads and parses a file. Throws ConfigError.
+// Reads and parses a file: a regular file of at most kMaxConfigFileBytes (a
+// FIFO or a device is refused, never waited on). Throws ConfigError.
 Config load_config(const std::filesystem::path& path);
+
+// All of fd (standard input for `-c -`), at most kMaxConfigFileBytes; source
+// names it in errors. Throws ConfigError.
+std::string read_config_text(int fd, const std::string& source);
 
 // Substitutes the references left in the params of config.checks, adding
 // what ${env:...} and ${file:...} gave to config.secrets, and sets each
