@@ -38,7 +38,12 @@ void resolve_references(Config& config) {
       check.params = std::move(params);
       check.references.clear();
       const auto target = check.params.find("target");
-      if (target != check.params.end() && target->is_string()) check.target = *target;
+      if (target != check.params.end() && target->is_string()) {
+        check.target = *target;
+        if (const auto problem = target_problem(check.target))
+          throw ConfigError(check.params_location.where() + ": checks[" + check.base_id +
+                            "].params.target: " + *problem);
+      }
     }
     if (!check.target_error.empty()) throw ConfigError(check.target_error);
   }
@@ -59,6 +64,22 @@ std::string read_config_text(int fd, const std::string& source) {
       throw ConfigError(source + ": the config is larger than " +
                         std::to_string(kMaxConfigFileBytes >> 20) + " MiB; that is the limit");
   }
+}
+
+std::optional<std::string> target_problem(std::string_view target) {
+  if (const auto scheme = target.find("://"); scheme != std::string_view::npos) {
+    const auto rest = target.substr(scheme + 3);
+    const auto authority = rest.substr(0, rest.find_first_of("/?#"));
+    if (authority.find('@') != std::string_view::npos)
+      return "a URL with credentials (user:password@) is refused: they would show in the "
+             "report, in triage list and in ids; give them in a secret param instead (for "
+             "http: headers: { Authorization: \"Basic ${env:API_BASIC}\" })";
+  }
+  // (Not quoted: a target may come from a secret.)
+  if (escape_control(target) != target)
+    return "contains a control character, bidi control or line separator; a target is part of "
+           "the check's id, shown on terminals";
+  return std::nullopt;
 }
 
 Config load_config(const std::filesystem::path& path) {

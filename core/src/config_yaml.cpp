@@ -324,6 +324,8 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
     if (!c.params["target"].is_string())
       r.fail(node["params"]["target"], k + ".params.target", "expected a string");
     c.target = c.params["target"].get<std::string>();
+    if (const auto problem = target_problem(c.target))
+      r.fail(node["params"]["target"], k + ".params.target", *problem);
   }
   if (node["targets"]) {
     if (c.params.contains("target"))
@@ -332,9 +334,19 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
     raw.targets = r.strings(node["targets"], k + ".targets");
     if (raw.targets.empty()) r.fail(node["targets"], k + ".targets", "must not be empty");
     raw.target_errors.resize(raw.targets.size());
-    for (std::size_t i = 0; i < raw.targets.size(); ++i)
-      raw.targets[i] = refs.target(node["targets"][i], k + ".targets[" + std::to_string(i) + "]",
-                                   raw.targets[i], raw.target_errors[i]);
+    for (std::size_t i = 0; i < raw.targets.size(); ++i) {
+      const auto key = k + ".targets[" + std::to_string(i) + "]";
+      raw.targets[i] = refs.target(node["targets"][i], key, raw.targets[i], raw.target_errors[i]);
+      // The target becomes part of the id: it must be one a terminal can show,
+      // with no credentials, and unique.
+      if (const auto problem = target_problem(raw.targets[i]))
+        r.fail(node["targets"][i], key, *problem);
+      for (std::size_t j = 0; j < i; ++j)
+        if (raw.targets[j] == raw.targets[i])
+          r.fail(node["targets"][i], key,
+                 "the same target as targets[" + std::to_string(j) +
+                     "] (each target is one check instance, with its own id)");
+    }
     raw.fan_out = true;
   }
   return raw;

@@ -142,8 +142,9 @@ TEST_CASE("a 30 kB value checked against a schema pattern is refused, not a cras
                                "checks:\n  - id: h\n    plugin: network\n    type: http\n"
                                "    params: { target: 'http://127.0.0.1:1/', method: " +
                                    std::string(30000, 'G') + " }\n");
-  refused(file.string(), "checks[h].params.method: a string of 30000 bytes is longer than the "
-                         "4096 bytes its schema's pattern is checked on");
+  refused(file.string(),
+          "checks[h].params.method: a string of 30000 bytes is longer than the "
+          "4096 bytes its schema's pattern is checked on");
 }
 
 TEST_CASE("a 3 MB unknown key is named, cut, without a suggestion", "[hostile][config]") {
@@ -177,4 +178,58 @@ TEST_CASE("closed standard descriptors are not reused for hosts or reports", "[h
   // stderr closed with -v: no SIGPIPE, no lost run.
   CHECK(run_with_closed({"run", "-c", config, "-v", "-o", report}, {2}) == 2);
   CHECK(run_with_closed({"run", "-c", config, "-o", report}, {0, 1, 2}) == 2);
+}
+
+TEST_CASE("a target with URL credentials is refused, and never shown", "[hostile][secrets]") {
+  const TempDir dir;
+  const auto single = write_file(dir.path(), "one.yaml",
+                                 "checks:\n  - id: api\n    plugin: network\n    type: http\n"
+                                 "    params: { target: 'http://ops:hunter2@127.0.0.1:1/' }\n");
+  refused(single.string(), "checks[api].params.target: a URL with credentials");
+  const auto fan = write_file(dir.path(), "fan.yaml",
+                              "checks:\n  - id: api\n    plugin: network\n    type: http\n"
+                              "    targets: ['http://127.0.0.1:1/', "
+                              "'https://ops:hunter2@127.0.0.1:2/x']\n");
+  refused(fan.string(), "checks[api].targets[1]: a URL with credentials");
+  for (const auto& file : {single, fan})
+    for (const char* command : {"run", "list"}) {
+      const RunResult r = run_triage({command, "-c", file.string()});
+      CHECK_FALSE(contains(r.out + r.err, "hunter2"));
+    }
+  // From the environment, resolved after selection: refused the same way.
+  const auto env = write_file(dir.path(), "env.yaml",
+                              "checks:\n  - id: api\n    plugin: network\n    type: http\n"
+                              "    params: { target: '${env:API_URL}' }\n");
+  triage::itest::RunEnv with_url;
+  with_url.set = {{"API_URL", "http://ops:hunter2@127.0.0.1:1/"}};
+  const RunResult r = run_triage({"run", "-c", env.string()}, with_url);
+  CHECK(r.exit_code == 78);
+  CHECK(contains(r.err, "a URL with credentials"));
+  CHECK_FALSE(contains(r.out + r.err, "hunter2"));
+}
+
+TEST_CASE("terminal escapes in a config never reach the terminal raw", "[hostile][escapes]") {
+  const TempDir dir;
+  const auto target =
+      write_file(dir.path(), "t.yaml",
+                 "checks:\n  - id: lo\n    plugin: network\n    type: loopback\n"
+                 "    targets: [\"127.0.0.1\", \"\\e[2J\\e[H\\e[32mALL CHECKS OK\"]\n");
+  refused(target.string(), "checks[lo].targets[1]: contains a control character");
+  const auto key = write_file(dir.path(), "k.yaml", "checks: []\n\"\\e[2Jx\\u202E\": 1\n");
+  refused(key.string(), "unknown key '\\x1b[2Jx<U+202E>'");
+  for (const auto& file : {target, key})
+    for (const char* command : {"run", "list"}) {
+      const RunResult r = run_triage({command, "-c", file.string()});
+      CHECK(r.err.find('\x1b') == std::string::npos);
+      CHECK(r.out.find('\x1b') == std::string::npos);
+      CHECK(r.err.find("\xE2\x80\xAE") == std::string::npos);
+    }
+}
+
+TEST_CASE("the same fan-out target twice is refused (ids are unique)", "[hostile][config]") {
+  const TempDir dir;
+  const auto file = write_file(dir.path(), "d.yaml",
+                               "checks:\n  - id: lo\n    plugin: network\n    type: loopback\n"
+                               "    targets: [127.0.0.1, 127.0.0.2, 127.0.0.1]\n");
+  refused(file.string(), "checks[lo].targets[2]: the same target as targets[0]");
 }

@@ -15,6 +15,7 @@
 
 #include "triage/core/range.hpp"
 #include "triage/core/secrets.hpp"
+#include "triage/core/text_format.hpp"
 
 namespace triage::core {
 
@@ -29,10 +30,20 @@ inline constexpr std::size_t kMaxConfigValues = 100'000;
 inline constexpr std::size_t kMaxConfigText = 16u << 20;
 
 // A config problem, worded "FILE:LINE: KEY: what is wrong (what was expected)".
+// The message quotes config text, so it is cleaned like any text bound for a
+// terminal (escape_control): a config cannot clear the screen of the person
+// reading its error.
 class ConfigError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ConfigError(const std::string& what) : std::runtime_error(escape_control(what)) {}
 };
+
+// Why a target cannot be used, or nullopt: a URL with credentials
+// (scheme://user:password@host: they would show wherever the target does —
+// the report, `triage list`, a fan-out check's id — so they go in a secret
+// param instead), or a control character, bidi control or line separator
+// (it would reach terminals through the id).
+std::optional<std::string> target_problem(std::string_view target);
 
 // Where something came from in the config file, for error messages.
 struct SourceLocation {
