@@ -290,7 +290,13 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
   c.plugin_location = r.at(node["plugin"]);
   c.type = r.string(node["type"], k + ".type");
   c.type_location = r.at(node["type"]);
-  if (node["tags"]) c.tags = r.strings(node["tags"], k + ".tags");
+  if (node["tags"]) {
+    c.tags = r.strings(node["tags"], k + ".tags");
+    for (std::size_t i = 0; i < c.tags.size(); ++i)
+      if (escape_control(c.tags[i]) != c.tags[i])
+        r.fail(node["tags"][i], k + ".tags[" + std::to_string(i) + "]",
+               "contains a control character, bidi control or line separator");
+  }
   if (node["timeout"]) c.timeout = r.duration(node["timeout"], k + ".timeout");
   if (node["retries"]) c.retries = r.integer(node["retries"], k + ".retries", 0);
   c.params_location = c.location;

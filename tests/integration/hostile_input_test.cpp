@@ -217,7 +217,11 @@ TEST_CASE("terminal escapes in a config never reach the terminal raw", "[hostile
   refused(target.string(), "checks[lo].targets[1]: contains a control character");
   const auto key = write_file(dir.path(), "k.yaml", "checks: []\n\"\\e[2Jx\\u202E\": 1\n");
   refused(key.string(), "unknown key '\\x1b[2Jx<U+202E>'");
-  for (const auto& file : {target, key})
+  const auto tag = write_file(dir.path(), "tag.yaml",
+                              "checks:\n  - { id: lo, plugin: network, type: loopback, "
+                              "tags: [\"\\e[2Jx\"], params: { target: 127.0.0.1 } }\n");
+  refused(tag.string(), "checks[lo].tags[0]: contains a control character");
+  for (const auto& file : {target, key, tag})
     for (const char* command : {"run", "list"}) {
       const RunResult r = run_triage({command, "-c", file.string()});
       CHECK(r.err.find('\x1b') == std::string::npos);
