@@ -83,6 +83,41 @@ RunInfo start_run_info(std::string config_path) {
   return info;
 }
 
+void redact_free_text(nlohmann::ordered_json& report, const Secrets& secrets) {
+  if (secrets.empty()) return;
+  auto text = [&](nlohmann::ordered_json& value) {
+    if (value.is_string()) value = secrets.redact(value.get_ref<const std::string&>());
+  };
+  auto fields = [&](nlohmann::ordered_json& object, std::initializer_list<const char*> keys) {
+    for (const char* key : keys)
+      if (const auto it = object.find(key); it != object.end()) text(*it);
+  };
+  if (const auto run = report.find("run"); run != report.end())
+    fields(*run, {"host", "config_path"});
+  if (const auto summary = report.find("summary"); summary != report.end())
+    fields(*summary, {"message"});
+  const auto checks = report.find("checks");
+  if (checks == report.end() || !checks->is_array()) return;
+  for (auto& check : *checks) {
+    fields(check, {"id", "target", "summary", "error", "skipped_because"});
+    for (const char* list : {"tags", "depends_on"})
+      if (const auto it = check.find(list); it != check.end() && it->is_array())
+        for (auto& item : *it) text(item);
+    if (const auto it = check.find("metrics"); it != check.end() && it->is_array())
+      for (auto& metric : *it) fields(metric, {"name", "unit", "remediation"});
+    if (const auto it = check.find("findings"); it != check.end() && it->is_array())
+      for (auto& finding : *it) fields(finding, {"title", "detail", "remediation"});
+    if (const auto it = check.find("attributes"); it != check.end() && it->is_object()) {
+      auto attributes = nlohmann::ordered_json::object();
+      for (auto& [key, value] : it->items()) {
+        text(value);
+        attributes[secrets.redact(key)] = std::move(value);
+      }
+      *it = std::move(attributes);
+    }
+  }
+}
+
 nlohmann::ordered_json build_report(const Config& config, const RunOutcome& outcome,
                                     const RunInfo& info) {
   std::array<int, 5> counts{};
@@ -127,7 +162,7 @@ nlohmann::ordered_json build_report(const Config& config, const RunOutcome& outc
   // Every view is rendered from this document: redacting it once covers
   // them all (summaries, findings, attributes, errors, skip reasons, metric
   // names, targets, and the ids of instances fanned out over a secret).
-  config.secrets.redact(report);
+  redact_free_text(report, config.secrets);
   return report;
 }
 

@@ -2,8 +2,11 @@
 // redaction of everything a run shows.
 #include "triage/core/secrets.hpp"
 
+#include "triage/core/text_format.hpp"
+
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -178,6 +181,38 @@ void Secrets::insert(std::string value) {
   values_.insert(at, std::move(value));
 }
 
+// value as a plugin's "printable" escaping writes it (the network plugin's
+// body previews): backslash doubled, \n \r \t, other bytes outside
+// printable ASCII as \xNN in lower or upper case hex.
+std::string printable_escaped(std::string_view value, bool upper) {
+  std::string out;
+  for (const unsigned char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, upper ? "\\x%02X" : "\\x%02x", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+std::string json_escaped(std::string_view value) {
+  const std::string json =
+      nlohmann::ordered_json(std::string(value))
+          .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  return json.size() >= 2 ? json.substr(1, json.size() - 2) : std::string();
+}
+
 void Secrets::add(std::string_view value) {
   if (value.size() < kMinLength) return;
   insert(std::string(value));
@@ -189,11 +224,17 @@ void Secrets::add(std::string_view value) {
       flat.begin(), flat.end(),
       [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }, ' ');
   insert(std::move(flat));
-  // Escaped as in a JSON string, without the quotes.
-  const std::string json =
-      nlohmann::ordered_json(std::string(value))
-          .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-  if (json.size() >= 2) insert(json.substr(1, json.size() - 2));
+  // As the text views escape it for a terminal, in UTF-8 and in ASCII.
+  insert(escape_control(value));
+  insert(escape_control_ascii(value));
+  // As plugins escape bytes they show (\xc3\xa4), either case.
+  insert(printable_escaped(value, false));
+  insert(printable_escaped(value, true));
+  // Escaped as in a JSON string, without the quotes; and that escaped again
+  // (a plugin echoing JSON inside JSON), with its backslashes doubled.
+  const std::string json = json_escaped(value);
+  insert(json);
+  insert(json_escaped(json));
 }
 
 void Secrets::add(const Secrets& other) {
@@ -206,6 +247,20 @@ std::string Secrets::redact(std::string_view text) const {
   for (const auto& secret : values_)
     for (auto at = text.find(secret); at != std::string_view::npos; at = text.find(secret, at + 1))
       spans.emplace_back(at, at + secret.size());
+  // A secret cut short (a 200-byte preview, a capped summary) leaves its
+  // first bytes before the cut: at the end of the text, or before a cut
+  // mark. A prefix of kMinPrefix bytes or more there is redacted too.
+  std::vector<std::size_t> cuts{text.size()};
+  for (const std::string_view mark : {"...", "\xE2\x80\xA6", " [truncated]"})
+    for (auto at = text.find(mark); at != std::string_view::npos; at = text.find(mark, at + 1))
+      cuts.push_back(at);
+  for (const std::size_t cut : cuts)
+    for (const auto& secret : values_)
+      for (std::size_t n = std::min(cut, secret.size() - 1); n >= kMinPrefix; --n)
+        if (text.compare(cut - n, n, secret, 0, n) == 0) {
+          spans.emplace_back(cut - n, cut);
+          break;
+        }
   if (spans.empty()) return std::string(text);
   std::sort(spans.begin(), spans.end());
   std::string out;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "report_schema.hpp"
 #include "services.hpp"
 #include "triage/core/config.hpp"
 #include "triage/core/plugin_loader.hpp"
@@ -535,4 +536,58 @@ TEST_CASE("add_declared_secrets reads each check type's schema", "[secrets][sche
   CHECK(from_var.secrets.empty());
   add_declared_secrets(from_var, registry);
   CHECK(from_var.secrets.values() == std::vector<std::string>{"var-given-pw"});
+}
+
+TEST_CASE("redaction covers the escaped, doubled and cut forms of a secret", "[secrets][redact]") {
+  Secrets s;
+  s.add("s\xC3\xA4kr\\it-value");  // non-ASCII and a backslash
+  // As a plugin's preview escapes bytes, in either case.
+  CHECK(s.redact("body: \"s\\xc3\\xa4kr\\\\it-value\"") == "body: \"***\"");
+  CHECK(s.redact("body: \"s\\xC3\\xA4kr\\\\it-value\"") == "body: \"***\"");
+  // JSON inside JSON: the backslashes doubled again.
+  const std::string twice = R"({"inner":"{\"p\":\"s)" + std::string("\xC3\xA4") +
+                            R"(kr\\\\it-value\"}"})";
+  CHECK(s.redact(twice) == R"({"inner":"{\"p\":\"***\"}"})");
+  // As the text view escapes it for a terminal.
+  Secrets line;
+  line.add("multi\nline-secret");
+  CHECK(line.redact("got multi\\nline-secret here") == "got *** here");
+  // Cut by a preview or a cap: the first bytes before "...", or at the end.
+  Secrets cut;
+  cut.add("0123456789abcdef");
+  CHECK(cut.redact("body: \"xx 0123456...\"") == "body: \"xx ***...\"");
+  CHECK(cut.redact("ends with 01234567") == "ends with ***");
+  CHECK(cut.redact("summary 0123456789 [truncated]") == "summary *** [truncated]");
+  CHECK(cut.redact("short 01234...") == "short 01234...");  // under kMinPrefix: left alone
+}
+
+TEST_CASE("a secret equal to a report word changes no key or status", "[secrets][report]") {
+  const EnvVar a("TRIAGE_UT_WORD_A", "critical");
+  const EnvVar b("TRIAGE_UT_WORD_B", "summary");
+  const EnvVar c("TRIAGE_UT_WORD_C", "status");
+  auto config = resolved(R"(checks:
+  - id: web
+    plugin: network
+    type: tcp
+    params:
+      target: "10.0.0.1:443"
+      a: "${env:TRIAGE_UT_WORD_A}"
+      b: "${env:TRIAGE_UT_WORD_B}"
+      c: "${env:TRIAGE_UT_WORD_C}"
+)",
+                         "w.yaml");
+  RunOutcome out;
+  out.results.resize(1);
+  out.results[0].index = 0;
+  out.results[0].status = Status::critical;
+  out.results[0].summary = "the status is critical";
+  out.results[0].attempts = 1;
+  RunInfo info = start_run_info("w.yaml");
+  info.finished_at = info.started_at;
+  const auto report = build_report(config, out, info);
+  CHECK(report.at("summary").at("status") == "critical");
+  CHECK(report.at("checks").at(0).at("status") == "critical");
+  CHECK(report.at("checks").at(0).at("summary") == "the *** is ***");
+  CHECK(report.contains("summary"));
+  CHECK(triage::test::report_schema_errors(nlohmann::json::parse(report.dump())).empty());
 }

@@ -25,6 +25,12 @@ struct RunInfo {
 
 RunInfo start_run_info(std::string config_path);
 
+// Redacts the secrets in the report's free text — ids, targets, summaries,
+// errors, skip reasons, tags, metric names and units, findings, attribute
+// keys and values, the host and config path — and nowhere else: never its
+// keys or enum values (a secret "critical" must not rewrite a status).
+void redact_free_text(nlohmann::ordered_json& report, const Secrets& secrets);
+
 nlohmann::ordered_json build_report(const Config& config, const RunOutcome& outcome,
                                     const RunInfo& info);
 

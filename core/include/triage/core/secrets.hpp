@@ -33,10 +33,14 @@ class Secrets {
   // Shorter values are not recorded: redacting every "on" or "443" would
   // garble reports without protecting anything.
   static constexpr std::size_t kMinLength = 4;
+  // The shortest start of a secret redacted where text was cut.
+  static constexpr std::size_t kMinPrefix = 6;
 
-  // Records a secret, with the forms the host itself may give it on the way
-  // to a report: control characters replaced by spaces (output hygiene) and
-  // JSON string escaping (a plugin echoing its params as JSON).
+  // Records a secret, with the forms the host and plugins may give it on the
+  // way to a report: cleaned (output hygiene), control characters as spaces
+  // (one-line views), escaped for a terminal (escape_control, and its ASCII
+  // form), bytes as \xNN (plugins' previews, either case), and JSON string
+  // escaping, once and twice (a plugin echoing its params as JSON).
   void add(std::string_view value);
   void add(const Secrets& other);
 
@@ -44,9 +48,10 @@ class Secrets {
   // Distinct, longest first.
   const std::vector<std::string>& values() const { return values_; }
 
-  // text with every occurrence of every secret replaced by "***".
-  // Occurrences that overlap or touch become a single "***", so no piece of
-  // a secret survives next to another one.
+  // text with every occurrence of every secret replaced by "***", and a
+  // secret's first kMinPrefix+ bytes where the text was cut (at its end, or
+  // before "...", "…" or " [truncated]"). Occurrences that overlap or touch
+  // become a single "***", so no piece of a secret survives next to another.
   std::string redact(std::string_view text) const;
   // Redacts every string and every object key of a JSON document in place.
   void redact(nlohmann::ordered_json& document) const;
