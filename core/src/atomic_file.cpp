@@ -63,8 +63,18 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
     }
     written += static_cast<std::size_t>(n);
   }
-  // Reports are meant to be read by others (dashboards, CI), like a normal file.
-  if (::fchmod(fd, 0644) != 0 || ::fsync(fd) != 0) {
+  // The mode of the file it replaces (a 0600 report stays private), else a
+  // new file's: 0666 less the umask, like any file the user creates.
+  mode_t mode = 0;
+  if (!ec && std::filesystem::exists(status)) {
+    struct stat old {};
+    mode = ::stat(path.c_str(), &old) == 0 ? (old.st_mode & 07777) : 0644;
+  } else {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    mode = 0666 & ~mask;
+  }
+  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
     cleanup();
     fail("cannot flush", path);
   }

@@ -76,9 +76,9 @@ class Reader {
       const auto name = kv.first.as<std::string>();
       if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
       // A name past 80 bytes is shown cut: an error is one readable line.
-      const std::string shown =
-          name.size() <= 80 ? name
-                            : name.substr(0, 60) + "... (" + std::to_string(name.size()) + " bytes)";
+      const std::string shown = name.size() <= 80 ? name
+                                                  : name.substr(0, 60) + "... (" +
+                                                        std::to_string(name.size()) + " bytes)";
       std::string what = "unknown key '" + shown + "'";
       if (auto near = closest_match(name, allowed))
         what += " (did you mean '" + *near + "'?)";
@@ -226,6 +226,7 @@ nlohmann::ordered_json to_json(const Reader& r, const YAML::Node& node, const st
       auto obj = nlohmann::ordered_json::object();
       for (const auto& kv : node) {
         const auto name = kv.first.as<std::string>();
+        if (!lexical::is_utf8(name)) r.fail(kv.first, key, "a key that is not valid UTF-8");
         if (obj.contains(name)) forget(out, at / name);
         r.spend(kv.first, key, name.size());
         obj[name] = to_json(r, kv.second, key + "." + name, at / name, refs, out);
@@ -240,6 +241,8 @@ nlohmann::ordered_json to_json(const Reader& r, const YAML::Node& node, const st
     }
     case YAML::NodeType::Scalar: {
       const auto& s = node.Scalar();
+      // JSON (and every report) is UTF-8: say where, not crash later.
+      if (!lexical::is_utf8(s)) r.fail(node, key, "is not valid UTF-8");
       if (node.Tag() == "!") {  // quoted: always a string
         refs.note(node, key, at, s, out);
         return s;

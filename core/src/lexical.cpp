@@ -1,5 +1,7 @@
 #include "triage/core/lexical.hpp"
 
+#include <triage/evaluation.hpp>
+
 #include <algorithm>
 #include <cstddef>
 
@@ -63,6 +65,12 @@ bool is_decimal(std::string_view s) {
     if (digits(s, i) == 0) return false;
   }
   return i == s.size();
+}
+
+bool is_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();)
+    if (!evaluation::next_code_point(s, i)) return false;
+  return true;
 }
 
 bool is_version(std::string_view s) {

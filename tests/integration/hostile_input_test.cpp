@@ -237,3 +237,30 @@ TEST_CASE("the same fan-out target twice is refused (ids are unique)", "[hostile
                                "    targets: [127.0.0.1, 127.0.0.2, 127.0.0.1]\n");
   refused(file.string(), "checks[lo].targets[2]: the same target as targets[0]");
 }
+
+TEST_CASE("params that are not UTF-8 are a config error naming the key", "[hostile][config]") {
+  const TempDir dir;
+  const auto file = write_file(dir.path(), "u.yaml",
+                               "checks:\n  - { id: l, plugin: network, type: loopback, "
+                               "params: { target: 127.0.0.1, x: \"a\xff\xfe"
+                               "b\" } }\n");
+  refused(file.string(), "checks[l].params.x: is not valid UTF-8");
+}
+
+TEST_CASE("a report replacing a private one stays private", "[hostile][output]") {
+  const TempDir dir;
+  const auto config =
+      write_file(dir.path(), "c.yaml",
+                 "checks:\n  - { id: lo, plugin: network, type: loopback, params: { target: "
+                 "127.0.0.1 } }\n")
+          .string();
+  const auto report = dir.path() / "private.json";
+  write_file(dir.path(), "private.json", "{}");
+  REQUIRE(::chmod(report.c_str(), 0600) == 0);
+  const RunResult r = run_triage({"run", "-c", config, "-o", report.string()});
+  CHECK(r.exit_code == 0);
+  struct stat st {};
+  REQUIRE(::stat(report.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  CHECK(contains(read_file(report), "\"lo\""));
+}

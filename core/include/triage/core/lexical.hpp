@@ -20,6 +20,9 @@ bool is_integer(std::string_view s, std::size_t max_digits);
 // [+-]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?: a decimal with a point.
 bool is_decimal(std::string_view s);
 
+// Valid UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
+bool is_utf8(std::string_view s);
+
 // MAJOR.MINOR[.PATCH][(-|+)[0-9A-Za-z.+-]+]: a plugin version.
 bool is_version(std::string_view s);
 
