@@ -1,5 +1,6 @@
 // The `triage` executable: dispatches to a command.
 #include <fcntl.h>
+#include <sys/resource.h>
 
 #include <cerrno>
 #include <iostream>
@@ -111,10 +112,22 @@ void reopen_closed_stdio() {
       ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);  // the lowest free: fd itself
 }
 
+// Every check holds descriptors (sockets, a resolver's, libcurl's): a soft
+// limit of 1,024 (or a `ulimit -n 64`) turns healthy targets into false
+// failures under load. Raise the soft limit to the hard one; the runner
+// sizes its concurrency to what is left (see run_flow.cpp).
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   reopen_closed_stdio();
+  raise_descriptor_limit();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << kUsage;

@@ -1,7 +1,10 @@
 #include "run_flow.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <atomic>
 #include <csignal>
@@ -15,6 +18,9 @@
 namespace triage::cli {
 
 namespace {
+
+constexpr long long kReservedDescriptors = 64;  // logs, reports, plugin hosts' channels
+constexpr long long kDescriptorsPerCheck = 8;
 
 // Set from the signal handler: the only state a handler may touch.
 std::atomic<bool> g_interrupted{false};
@@ -77,6 +83,20 @@ int execute_run(core::Config& config, PluginSetup& plugins, const RunFlags& flag
     for (auto& c : config.checks) c.timeout = *flags.timeout;
   core::RunOptions options;
   options.jobs = flags.jobs > 0 ? flags.jobs : config.defaults.jobs;
+  // A check may hold a few descriptors at once (sockets of each address it
+  // tries, a resolver's, a TLS session's): no more checks at once than the
+  // descriptor limit leaves room for, or healthy targets would fail.
+  if (rlimit nofile{};
+      ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+    const auto room = static_cast<long long>(nofile.rlim_cur) - kReservedDescriptors;
+    const int fits = static_cast<int>(std::max(1LL, room / kDescriptorsPerCheck));
+    if (options.jobs > fits) {
+      spdlog::warn(
+          "{} checks at once would not fit in {} file descriptors (ulimit -n): running {} at once",
+          options.jobs, nofile.rlim_cur, fits);
+      options.jobs = fits;
+    }
+  }
   options.cancel = &g_interrupted;
   if (flags.deadline) options.deadline = std::chrono::steady_clock::now() + *flags.deadline;
   std::signal(SIGINT, on_signal);

@@ -4,11 +4,13 @@
 // start. Each ends with a clear error (or a normal run), never a crash, a
 // hang or gigabytes of memory.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <string>
 
 #include "helpers.hpp"
@@ -51,9 +53,10 @@ std::string laughs() {
   return yaml;
 }
 
-// Runs triage with its standard descriptors `closed` (0, 1, 2) closed, the
-// others on /dev/null; its exit status.
-int run_with_closed(const std::vector<std::string>& args, const std::vector<int>& closed) {
+// Runs triage in a child that `prepare`s itself first (closes descriptors,
+// lowers a limit), with stdin, stdout and stderr on /dev/null; its exit
+// status.
+int run_prepared(const std::vector<std::string>& args, const std::function<void()>& prepare) {
   std::vector<std::string> argv_text{triage::itest::triage_binary().string()};
   argv_text.insert(argv_text.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -64,13 +67,20 @@ int run_with_closed(const std::vector<std::string>& args, const std::vector<int>
     const int null = ::open("/dev/null", O_RDWR);
     for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
     if (null > 2) ::close(null);
-    for (int fd : closed) ::close(fd);
+    prepare();
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Runs triage with its standard descriptors `closed` (0, 1, 2) closed.
+int run_with_closed(const std::vector<std::string>& args, const std::vector<int>& closed) {
+  return run_prepared(args, [&] {
+    for (int fd : closed) ::close(fd);
+  });
 }
 
 }  // namespace
@@ -263,4 +273,28 @@ TEST_CASE("a report replacing a private one stays private", "[hostile][output]")
   REQUIRE(::stat(report.c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0600);
   CHECK(contains(read_file(report), "\"lo\""));
+}
+
+TEST_CASE("with few file descriptors, checks run fewer at once instead of failing",
+          "[hostile][limits]") {
+  // A hard limit of 64 descriptors cannot be raised: 40 loopback checks at
+  // the default 64 at once would run out of descriptors and fail healthy
+  // targets; triage runs as many as fit, and all are ok.
+  const TempDir dir;
+  std::string targets;
+  for (int i = 1; i <= 40; ++i)
+    targets += (i > 1 ? ", " : "") + std::string("127.0.0.") + std::to_string(i);
+  const auto config =
+      write_file(
+          dir.path(), "c.yaml",
+          "checks:\n  - { id: lo, plugin: network, type: loopback, targets: [" + targets + "] }\n")
+          .string();
+  const auto report = (dir.path() / "r.json").string();
+  const int code = run_prepared({"run", "-c", config, "-o", report}, [] {
+    const rlimit low{64, 64};
+    ::setrlimit(RLIMIT_NOFILE, &low);
+  });
+  CHECK(code == 0);
+  const auto saved = parse_json(read_file(report));
+  CHECK(saved.at("summary").at("counts").at("ok") == 40);
 }

@@ -582,6 +582,17 @@ void report_connect_failure(Context& ctx, const HostPort& hp, std::string_view w
   const std::string port = std::to_string(hp.port);
   const std::string detail = join(attempts, "; ");
   std::string title, remediation, summary;
+  // Out of descriptors or memory here says nothing about the target: it is
+  // this machine that could not try.
+  if (c.error == ConnectError::other &&
+      (c.err == EMFILE || c.err == ENFILE || c.err == ENOMEM || c.err == ENOBUFS)) {
+    ctx.error(std::string(c.err == EMFILE || c.err == ENFILE
+                              ? "this machine ran out of file descriptors"
+                              : "this machine ran out of memory for sockets") +
+              " (" + errno_text(c.err) + ") before it could connect to " + target +
+              "; the target was not tested");
+    return;
+  }
   switch (c.error) {
     case ConnectError::cancelled:
       ctx.error("cancelled while connecting to " + target);
