@@ -219,8 +219,15 @@ void forget(std::vector<ParamReference>& out, const nlohmann::ordered_json::json
 // means. Strings holding references are noted in `out`, at their place `at`.
 nlohmann::ordered_json to_json(const Reader& r, const YAML::Node& node, const std::string& key,
                                const nlohmann::ordered_json::json_pointer& at,
-                               const References& refs, std::vector<ParamReference>& out) {
+                               const References& refs, std::vector<ParamReference>& out,
+                               int depth = 0) {
   r.spend(node, key, node.IsScalar() ? node.Scalar().size() : 0);
+  // Each level copies the key and the pointer that name it: depth costs
+  // depth² bytes, and no check needs more than a few levels.
+  if (depth > kMaxParamsDepth)
+    r.fail(node, key.substr(0, 200) + "...",
+           "params nest deeper than " + std::to_string(kMaxParamsDepth) +
+               " levels; that is the limit");
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       auto obj = nlohmann::ordered_json::object();
@@ -229,14 +236,15 @@ nlohmann::ordered_json to_json(const Reader& r, const YAML::Node& node, const st
         if (!lexical::is_utf8(name)) r.fail(kv.first, key, "a key that is not valid UTF-8");
         if (obj.contains(name)) forget(out, at / name);
         r.spend(kv.first, key, name.size());
-        obj[name] = to_json(r, kv.second, key + "." + name, at / name, refs, out);
+        obj[name] = to_json(r, kv.second, key + "." + name, at / name, refs, out, depth + 1);
       }
       return obj;
     }
     case YAML::NodeType::Sequence: {
       auto arr = nlohmann::ordered_json::array();
       for (std::size_t i = 0; i < node.size(); ++i)
-        arr.push_back(to_json(r, node[i], key + "[" + std::to_string(i) + "]", at / i, refs, out));
+        arr.push_back(
+            to_json(r, node[i], key + "[" + std::to_string(i) + "]", at / i, refs, out, depth + 1));
       return arr;
     }
     case YAML::NodeType::Scalar: {

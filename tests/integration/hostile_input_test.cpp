@@ -105,6 +105,15 @@ TEST_CASE("a config whose aliases expand to billions of values is refused", "[ho
   refused(file, file + ":");
 }
 
+TEST_CASE("params nested past 64 levels are refused (found by fuzz_config)", "[hostile][config]") {
+  const TempDir dir;
+  const auto file =
+      write_file(dir.path(), "deep.yaml",
+                 "checks:\n  - { id: d, plugin: network, type: loopback, params: { x: " +
+                     std::string(100, '[') + std::string(100, ']') + " } }\n");
+  refused(file.string(), "params nest deeper than 64 levels");
+}
+
 TEST_CASE("a config must be a regular file of at most 4 MiB", "[hostile][config]") {
   const TempDir dir;
   SECTION("a device is refused at once, not read without end") {

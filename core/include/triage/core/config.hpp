@@ -24,10 +24,12 @@ class MetricCatalog;  // plugin_loader.hpp
 // Bounds on a config (docs/config.md, "Limits"): what a 700-byte file must
 // never cost. A config file (or standard input) holds at most
 // kMaxConfigFileBytes; all its params together expand to at most
-// kMaxConfigValues values and kMaxConfigText bytes of text.
+// kMaxConfigValues values and kMaxConfigText bytes of text, nested at most
+// kMaxParamsDepth levels.
 inline constexpr std::size_t kMaxConfigFileBytes = 4u << 20;
 inline constexpr std::size_t kMaxConfigValues = 100'000;
 inline constexpr std::size_t kMaxConfigText = 16u << 20;
+inline constexpr int kMaxParamsDepth = 64;  // levels of nesting in a check's params
 
 // A config problem, worded "FILE:LINE: KEY: what is wrong (what was expected)".
 // The message quotes config text, so it is cleaned like any text bound for a
