@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "isolation.hpp"
 #include "options.hpp"
+#include "output.hpp"
 #include "triage/core/duration.hpp"
 #include "triage/core/selection.hpp"
 #include "triage/core/text_format.hpp"
@@ -25,9 +26,8 @@ Examples:
 
 )";
 
-}  // namespace
-
-int cmd_list(const std::vector<std::string>& args) {
+// The command; cmd_list below checks that what it printed reached stdout.
+int list_command(const std::vector<std::string>& args) {
   Common common;
   std::string config_path, format = "text";
   std::vector<std::string> only, tags;
@@ -112,6 +112,12 @@ int cmd_list(const std::vector<std::string>& args) {
   }
   std::cout << "\n" << checks.size() << (checks.size() == 1 ? " check" : " checks") << "\n";
   return 0;
+}
+
+}  // namespace
+
+int cmd_list(const std::vector<std::string>& args) {
+  return finish_stdout(list_command(args));
 }
 
 }  // namespace triage::cli

@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "output.hpp"
 #include "triage/core/plugin_host.hpp"
 #include "triage/core/scaffold.hpp"
 
@@ -29,11 +30,14 @@ Examples:
 constexpr const char* kNewHelp = R"(Usage: triage plugin new NAME [--dir DIR]
 
 Writes a plugin project named NAME (a lower-case letter, then lower-case
-letters, digits, '_' or '-') into DIR (default: ./NAME), which must not exist
-or be empty: a CMakeLists.txt using find_package(TriageSDK), one check type
-(`file`: a file exists and is recent enough) with its params schema, a
-Catch2 unit test through triage/testing.hpp, and a README. It builds and its
-tests pass as written.
+letters, digits, '_' or '-') into DIR (default: ./NAME): a CMakeLists.txt
+using find_package(TriageSDK), one check type (`file`: a file exists and is
+recent enough) with its params schema, a Catch2 unit test through
+triage/testing.hpp, and a README. It builds and its tests pass as written.
+
+DIR must not exist, or be an empty folder of yours (not a symbolic link).
+Nothing is ever overwritten and no symbolic link is followed: a file or link
+in the way stops it, named, and is left untouched (exit 73).
 
 Examples:
   triage plugin new disk-age
@@ -83,7 +87,10 @@ int cmd_plugin_new(const std::vector<std::string>& args) {
   }
 }
 
-int cmd_plugin(const std::vector<std::string>& args) {
+namespace {
+
+// The command; cmd_plugin below checks that what it printed reached stdout.
+int plugin_command(const std::vector<std::string>& args) {
   if (args.empty()) {
     std::cerr << kUsage;
     return kExitUsage;
@@ -102,6 +109,12 @@ int cmd_plugin(const std::vector<std::string>& args) {
   std::cerr << "triage plugin: unknown command '" << args[0] << "'" << hint
             << "\nTry 'triage plugin --help' for the commands.\n";
   return kExitUsage;
+}
+
+}  // namespace
+
+int cmd_plugin(const std::vector<std::string>& args) {
+  return finish_stdout(plugin_command(args));
 }
 
 }  // namespace triage::cli

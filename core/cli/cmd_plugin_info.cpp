@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "output.hpp"
 #include "triage/core/plugin_host.hpp"
 
 namespace triage::cli {
@@ -83,9 +84,8 @@ void print_metrics(const core::CheckType& type) {
   }
 }
 
-}  // namespace
-
-int cmd_plugin_info(const std::vector<std::string>& args) {
+// The command; cmd_plugin_info below checks that what it printed reached stdout.
+int plugin_info_command(const std::vector<std::string>& args) {
   std::string file, format = "text";
   bool allow_insecure = false, help = false, verbose = false;
   po::options_description desc("Options");
@@ -155,6 +155,12 @@ int cmd_plugin_info(const std::vector<std::string>& args) {
     print_metrics(t);
   }
   return 0;
+}
+
+}  // namespace
+
+int cmd_plugin_info(const std::vector<std::string>& args) {
+  return finish_stdout(plugin_info_command(args));
 }
 
 }  // namespace triage::cli

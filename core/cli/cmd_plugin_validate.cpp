@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "output.hpp"
 #include "triage/core/conformance.hpp"
 #include "triage/core/duration.hpp"
 
@@ -135,9 +136,8 @@ int print_json(const conf::Report& report, const std::string& file) {
   return report.passed() ? 0 : 1;
 }
 
-}  // namespace
-
-int cmd_plugin_validate(const std::vector<std::string>& args) {
+// The command; cmd_plugin_validate below checks that what it printed reached stdout.
+int plugin_validate_command(const std::vector<std::string>& args) {
   std::string file, format = "text", params_file, timeout_text = "2s";
   int memory_limit_mb = 2048;
   bool allow_insecure = false, help = false, verbose = false;
@@ -210,6 +210,12 @@ int cmd_plugin_validate(const std::vector<std::string>& args) {
       spdlog::warn("--params names check type '{}', which {} does not have", type,
                    report->plugin.name);
   return format == "json" ? print_json(*report, file) : print_text(*report);
+}
+
+}  // namespace
+
+int cmd_plugin_validate(const std::vector<std::string>& args) {
+  return finish_stdout(plugin_validate_command(args));
 }
 
 }  // namespace triage::cli

@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "isolation.hpp"
 #include "options.hpp"
+#include "output.hpp"
 #include "triage/core/plugin_loader.hpp"
 
 namespace triage::cli {
@@ -26,9 +27,8 @@ Examples:
 
 )";
 
-}  // namespace
-
-int cmd_plugins(const std::vector<std::string>& args) {
+// The command; cmd_plugins below checks that what it printed reached stdout.
+int plugins_command(const std::vector<std::string>& args) {
   Common common;
   std::string format = "text";
   po::options_description desc("Options");
@@ -93,6 +93,12 @@ int cmd_plugins(const std::vector<std::string>& args) {
   for (const auto& problem : registry.problems())
     std::cout << "refused: " << problem.message() << "\n";
   return 0;
+}
+
+}  // namespace
+
+int cmd_plugins(const std::vector<std::string>& args) {
+  return finish_stdout(plugins_command(args));
 }
 
 }  // namespace triage::cli

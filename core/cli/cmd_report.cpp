@@ -31,9 +31,8 @@ constexpr int kExitNoInput = 66;  // EX_NOINPUT
 // A report of 100,000 checks is well under this; a bigger file is not one.
 constexpr std::size_t kMaxReportBytes = 512u << 20;
 
-}  // namespace
-
-int cmd_report(const std::vector<std::string>& args) {
+// The command; cmd_report below checks that what it printed reached stdout.
+int report_command(const std::vector<std::string>& args) {
   Common common;
   OutputOptions output;
   po::options_description desc("Options");
@@ -91,6 +90,12 @@ int cmd_report(const std::vector<std::string>& args) {
     return kExitDataErr;
   }
   return code != 0 ? code : core::report_exit_code(report);
+}
+
+}  // namespace
+
+int cmd_report(const std::vector<std::string>& args) {
+  return finish_stdout(report_command(args));
 }
 
 }  // namespace triage::cli

@@ -1,9 +1,14 @@
 #include "output.hpp"
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -106,13 +111,47 @@ int write_report(const nlohmann::ordered_json& report, const OutputOptions& outp
         *output.stdout_format == core::Format::text && wants_color(common.color, STDOUT_FILENO);
     options.utf8 = locale_is_utf8();
     options.width = terminal_width();
-    std::cout << core::render(report, *output.stdout_format, options) << std::flush;
-    if (!std::cout) {
-      std::cerr << "triage: the report could not be written to standard output\n";
-      code = kExitSoftware;
-    }
+    std::cout << core::render(report, *output.stdout_format, options);
+    if (finish_stdout(0) != 0) code = kExitSoftware;
   }
   return code;
+}
+
+namespace {
+
+// Dies of SIGPIPE, as a process that did not ignore it would have at the
+// write that failed: the quiet end of a pipeline whose reader left.
+[[noreturn]] void die_of_sigpipe() {
+  std::signal(SIGPIPE, SIG_DFL);
+  sigset_t pipe_only;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_UNBLOCK, &pipe_only, nullptr);
+  std::raise(SIGPIPE);
+  std::_Exit(128 + SIGPIPE);  // not reached
+}
+
+}  // namespace
+
+int finish_stdout(int code) {
+  static bool reported = false;
+  errno = 0;
+  std::cout.flush();
+  int error = errno;
+  const bool stream_failed = !std::cout;
+  if (std::fflush(stdout) != 0 && error == 0) error = errno;
+  if (!stream_failed && std::ferror(stdout) == 0) return code;
+  if (reported) return kExitSoftware;
+  if (error == 0) {
+    // The write failed earlier, inside the stream, and stdio dropped what it
+    // held (and the reason) then: ask the descriptor once more. A newline
+    // does no harm at the end of a report cut short.
+    error = ::write(STDOUT_FILENO, "\n", 1) < 0 ? errno : EIO;
+  }
+  if (error == EPIPE) die_of_sigpipe();
+  reported = true;
+  std::cerr << "triage: cannot write to standard output: " << std::strerror(error) << "\n";
+  return kExitSoftware;
 }
 
 bool wants_nagios(const std::vector<std::string>& args) {
@@ -207,8 +246,8 @@ int with_nagios_fallback(const std::vector<std::string>& args,
   if (why.rfind("triage", 0) == 0 && why.find(": ") != std::string::npos)
     why = why.substr(why.find(": ") + 2);  // "triage run: " adds nothing here
   if (why.empty()) why = "exit code " + std::to_string(code);
-  std::cout << core::nagios_unknown_line(why) << std::flush;
-  return 3;
+  std::cout << core::nagios_unknown_line(why);
+  return finish_stdout(3);
 }
 
 }  // namespace triage::cli

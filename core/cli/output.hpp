@@ -31,9 +31,21 @@ std::optional<int> check_output_options(const std::string& command, OutputOption
                                         const po::options_description& desc);
 
 // Renders the report into every destination. Returns 0, or kExitSoftware
-// when a file could not be written (said on stderr; the others are written).
+// when a file or standard output could not be written (said on stderr; the
+// others are written). See finish_stdout for standard output.
 int write_report(const nlohmann::ordered_json& report, const OutputOptions& output,
                  const Common& common);
+
+// Flushes standard output (the C++ stream and C stdio) and checks that all
+// that was printed on it reached it. Returns `code` when it did. When it did
+// not:
+// - the reader went away (EPIPE, e.g. `triage list | head -1` with SIGPIPE
+//   ignored by whoever started us): ends the process quietly, killed by
+//   SIGPIPE as when SIGPIPE is not ignored (a shell shows status 141);
+// - any other error (a full disk, /dev/full, EIO): prints "triage: cannot
+//   write to standard output: <reason>" on stderr, once per process, and
+//   returns kExitSoftware (70).
+int finish_stdout(int code);
 
 // True when argv asks for the Nagios view on stdout (-f nagios,
 // --format nagios, --format=nagios, -fnagios), before it is parsed: a

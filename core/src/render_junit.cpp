@@ -1,6 +1,8 @@
 // The JUnit XML view, for CI dashboards: one testcase per check; warning and
 // critical are failures, unknown is an error, skipped is skipped.
 #include <cstdio>
+#include <string_view>
+#include <triage/evaluation.hpp>
 
 #include "triage/core/report.hpp"
 #include "triage/core/text_format.hpp"
@@ -9,11 +11,30 @@ namespace triage::core {
 
 namespace {
 
+// True for the characters XML 1.0 allows in a document (its Char production):
+// #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+// The others (most C0 controls, surrogates, U+FFFE, U+FFFF) are not allowed
+// even as character references: one of them makes the whole file invalid.
+bool xml_char(char32_t cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+         (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+// Text for an XML attribute value or element content: markup characters as
+// entities, and every code point XML 1.0 forbids (or a byte that is not
+// UTF-8) as U+FFFD, so that a reader sees something was there.
 std::string xml(const std::string& s) {
+  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t start = i;
+    const auto cp = evaluation::next_code_point(s, i);
+    if (!cp || !xml_char(*cp)) {
+      out += kReplacement;
+      continue;
+    }
+    switch (*cp) {
       case '&':
         out += "&amp;";
         break;
@@ -30,11 +51,7 @@ std::string xml(const std::string& s) {
         out += "&apos;";
         break;
       default:
-        // XML 1.0 forbids most control characters even as references.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
-          out += ' ';
-        else
-          out += c;
+        out.append(s, start, i - start);
     }
   }
   return out;
@@ -89,7 +106,7 @@ std::string render_junit(const nlohmann::ordered_json& report) {
                "</error>\n";
     } else {
       ++failures;
-      cases += "      <failure type=\"" + status + "\" message=\"" + xml(summary) + "\">" +
+      cases += "      <failure type=\"" + xml(status) + "\" message=\"" + xml(summary) + "\">" +
                xml(body) + "</failure>\n";
     }
     cases += "    </testcase>\n";

@@ -249,6 +249,7 @@ class Coordinator {
       slot.running.reset();
       auto& result = outcome_.results[c.index];
       auto outcome = c.attempt->take();
+      fit_in_run_budget(outcome);
       if (outcome.log_lines_suppressed > 0)
         spdlog::warn("{}: {} log lines suppressed (at most {} per check)", checks_[c.index].id,
                      outcome.log_lines_suppressed, OutputLimits{}.log_lines);
@@ -259,6 +260,41 @@ class Coordinator {
 
   // Abandons checks past their hard deadline: their result is `unknown` now,
   // and a new worker replaces the one still stuck in the plugin.
+  // Counts what an outcome adds to the run's output and, once the run's
+  // budget is spent, keeps only the essentials of it (RunOptions::
+  // run_output_bytes).
+  void fit_in_run_budget(Outcome& outcome) {
+    auto size = [](const Outcome& o) {
+      std::size_t n = o.summary.size() + o.error.size();
+      for (const auto& m : o.metrics) n += m.name.size() + m.unit.size() + 16;
+      for (const auto& f : o.findings) n += f.title.size() + f.detail.size() + f.remediation.size();
+      for (const auto& [k, v] : o.attributes) n += k.size() + v.size();
+      return n;
+    };
+    if (output_bytes_ + size(outcome) > options_.run_output_bytes) {
+      constexpr std::size_t kKeep = 8, kText = 256, kSummary = 1024;
+      bool whole = true;
+      outcome.summary = evaluation::cap_text(outcome.summary, kSummary, whole);
+      if (outcome.findings.size() > kKeep) outcome.findings.resize(kKeep), whole = false;
+      if (outcome.attributes.size() > kKeep) outcome.attributes.resize(kKeep), whole = false;
+      for (auto& f : outcome.findings) {
+        f.detail = evaluation::cap_text(f.detail, kText, whole);
+        f.remediation = evaluation::cap_text(f.remediation, kText, whole);
+      }
+      for (auto& kv : outcome.attributes) kv.second = evaluation::cap_text(kv.second, kText, whole);
+      if (!whole) {
+        outcome.truncated = true;
+        if (!budget_warned_)
+          spdlog::warn(
+              "the run's checks reported more than {} MiB together: results from here "
+              "on are cut (truncated: true)",
+              options_.run_output_bytes >> 20);
+        budget_warned_ = true;
+      }
+    }
+    output_bytes_ += size(outcome);
+  }
+
   void expire() {
     const auto now = Clock::now();
     while (!in_flight_.empty() && in_flight_.begin()->first <= now) {
@@ -377,6 +413,8 @@ class Coordinator {
   // wakes for the first and expires from the front, never scanning every
   // slot (that made a run of N checks cost O(N^2)).
   std::set<std::pair<Clock::time_point, std::size_t>> in_flight_;
+  std::size_t output_bytes_ = 0;  // what results kept so far report (fit_in_run_budget)
+  bool budget_warned_ = false;
   std::vector<std::thread> threads_;
   std::size_t workers_ = 0;  // the job limit: attempts in flight at most
   RunOutcome outcome_;

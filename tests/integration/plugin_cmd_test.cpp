@@ -3,7 +3,13 @@
 // files and the loader's reason for broken ones, and validate fails the
 // chaos plugins for the right reasons. (That the built-in plugins pass
 // validate is its own ctest per plugin: integration.validate.*.)
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <functional>
 #include <string>
 
 #include "helpers.hpp"
@@ -15,6 +21,7 @@ using triage::itest::run_triage;
 using triage::itest::RunResult;
 using triage::itest::test_plugin_dir;
 using triage::itest::write_file;
+using triage::test::as_nobody;
 using triage::test::TempDir;
 
 namespace {
@@ -34,6 +41,23 @@ std::pair<std::string, std::string> cell(const nlohmann::json& report, const std
     if (r.at("check_type") == type && r.at("test") == test)
       return {r.at("verdict").get<std::string>(), r.value("reason", "")};
   return {"missing", ""};
+}
+
+// A file only its owner may read and write, like one of root's.
+std::filesystem::path make_victim(const std::filesystem::path& dir) {
+  const auto victim = write_file(dir, "victim", "root's secret\n");
+  REQUIRE(::chmod(victim.c_str(), 0600) == 0);
+  return victim;
+}
+
+// The victim's content and mode, as make_victim left them.
+void check_untouched(const std::filesystem::path& victim) {
+  CHECK(read_file(victim) == "root's secret\n");
+  struct stat st {};
+  REQUIRE(::lstat(victim.c_str(), &st) == 0);
+  CHECK(S_ISREG(st.st_mode));
+  CHECK((st.st_mode & 07777) == 0600);
+  CHECK(st.st_uid == ::geteuid());
 }
 
 }  // namespace
@@ -59,6 +83,69 @@ TEST_CASE("plugin new writes a project and refuses to overwrite one", "[plugin]"
   CHECK(again.exit_code == 73);
   CHECK(contains(again.err, "not empty"));
   CHECK(read_file(dir / "CMakeLists.txt") == cmake);
+}
+
+TEST_CASE("plugin new never writes through a planted symbolic link", "[plugin]") {
+  TempDir tmp;
+  const auto victim = make_victim(tmp.path());
+  const auto dir = tmp.path() / "disk-age";
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_symlink("../victim", dir / "README.md");
+  const RunResult r = run_triage({"plugin", "new", "disk-age", "--dir", dir.string()});
+  INFO(describe(r));
+  CHECK(r.exit_code == 73);
+  CHECK(r.out.empty());
+  CHECK(contains(r.err, "triage plugin new: " + dir.string() + " is not empty: " +
+                            (dir / "README.md").string() + " already exists (a symbolic link)"));
+  check_untouched(victim);
+  CHECK(std::filesystem::read_symlink(dir / "README.md") == "../victim");
+  CHECK_FALSE(std::filesystem::exists(dir / "CMakeLists.txt"));
+}
+
+TEST_CASE("plugin new as root writes nothing where nobody planted a link", "[plugin]") {
+  if (::geteuid() != 0) {
+    WARN("not root: the test needs to become nobody (uid 65534)");
+    return;
+  }
+  TempDir tmp;
+  REQUIRE(::chmod(tmp.path().c_str(), 0755) == 0);  // nobody may pass through
+  const auto victim = make_victim(tmp.path());
+  const auto shared = tmp.path() / "tmp";  // world-writable and sticky, like /tmp
+  std::filesystem::create_directories(shared);
+  REQUIRE(::chmod(shared.c_str(), 01777) == 0);
+  const auto planted = shared / "disk-age";
+  // nobody makes the folder root is about to use, with README.md -> root's
+  // file; another one, empty for now (nobody could plant a link in it while
+  // root writes); and a link to root's file's folder.
+  const auto empty = shared / "empty";
+  REQUIRE(as_nobody([&] {
+    return ::mkdir(planted.c_str(), 0777) == 0 &&
+           ::symlink(victim.c_str(), (planted / "README.md").c_str()) == 0 &&
+           ::mkdir(empty.c_str(), 0777) == 0 &&
+           ::symlink(tmp.path().c_str(), (shared / "linked").c_str()) == 0;
+  }));
+
+  const RunResult r = run_triage({"plugin", "new", "disk-age", "--dir", planted.string()});
+  INFO(describe(r));
+  CHECK(r.exit_code == 73);
+  CHECK(contains(r.err, planted.string() + " belongs to uid 65534, not to you (uid 0)"));
+  check_untouched(victim);
+  CHECK(std::filesystem::read_symlink(planted / "README.md") == victim);
+  CHECK_FALSE(std::filesystem::exists(planted / "CMakeLists.txt"));
+
+  const RunResult into_empty = run_triage({"plugin", "new", "disk-age", "--dir", empty.string()});
+  INFO(describe(into_empty));
+  CHECK(into_empty.exit_code == 73);
+  CHECK(contains(into_empty.err, empty.string() + " belongs to uid 65534"));
+  CHECK(std::filesystem::is_empty(empty));
+
+  const RunResult linked =
+      run_triage({"plugin", "new", "disk-age", "--dir", (shared / "linked").string()});
+  INFO(describe(linked));
+  CHECK(linked.exit_code == 73);
+  CHECK(contains(linked.err, "is a symbolic link: refusing to follow it"));
+  CHECK_FALSE(std::filesystem::exists(tmp.path() / "CMakeLists.txt"));
+  check_untouched(victim);
 }
 
 TEST_CASE("plugin new rejects bad names and missing arguments", "[plugin]") {

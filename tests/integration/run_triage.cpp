@@ -115,6 +115,8 @@ RunResult run_triage(const std::vector<std::string>& args, const RunEnv& env) {
   const std::string binary = triage_binary().string();
 
   std::vector<std::string> argv_text{binary};
+  if (env.sigpipe_ignored)
+    argv_text = {"/bin/sh", "-c", "trap '' PIPE; exec \"$0\" \"$@\"", binary};
   argv_text.insert(argv_text.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_text) argv.push_back(a.data());
@@ -129,8 +131,17 @@ RunResult run_triage(const std::vector<std::string>& args, const RunEnv& env) {
   std::string in_file = "/dev/null";
   if (env.stdin_text) in_file = write_file(dir.path(), "stdin", *env.stdin_text).string();
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, in_file.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int pipe_fds[2] = {-1, -1};
+  if (env.stdout_reader_gone) {
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    ::close(pipe_fds[0]);  // the reader goes before the child writes
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  } else if (!env.stdout_path.empty()) {
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, env.stdout_path.c_str(), O_WRONLY, 0);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  }
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   // Default signal dispositions and an empty mask, whatever the test runner set.
@@ -146,9 +157,11 @@ RunResult run_triage(const std::vector<std::string>& args, const RunEnv& env) {
   posix_spawnattr_setsigdefault(&attr, &signals);
 
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, binary.c_str(), &actions, &attr, argv.data(), envp.data());
+  const int rc =
+      ::posix_spawn(&pid, argv_text[0].c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
+  if (pipe_fds[1] >= 0) ::close(pipe_fds[1]);
   if (rc != 0) throw std::runtime_error("cannot start " + binary + ": " + std::strerror(rc));
 
   RunResult result;

@@ -30,6 +30,16 @@ struct RunEnv {
   // When set: SIGINT is sent once the child's stderr contains this text (an
   // event the child reports, never a delay).
   std::string interrupt_on_stderr{};
+  // When set: the child's stdout is this existing file, opened for writing
+  // as it is (e.g. /dev/full); RunResult::out is then "".
+  std::string stdout_path{};
+  // When true: the child's stdout is a pipe whose reader has already gone
+  // (as in `triage list | head -1` once head has exited).
+  bool stdout_reader_gone = false;
+  // When true: the child starts with SIGPIPE ignored (through
+  // `sh -c "trap '' PIPE; exec triage ..."`), as under a parent that ignores
+  // it (systemd's IgnoreSIGPIPE=yes); else every signal is at its default.
+  bool sigpipe_ignored = false;
 };
 
 // The path of the triage binary under test (from the build system).

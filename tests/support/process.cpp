@@ -112,4 +112,15 @@ int run_command(const std::vector<std::string>& argv, const std::filesystem::pat
   return 128 + WTERMSIG(status);
 }
 
+bool as_nobody(const std::function<bool()>& fn) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const bool dropped = ::setgid(65534) == 0 && ::setuid(65534) == 0;
+    ::_exit(dropped && fn() ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 }  // namespace triage::test

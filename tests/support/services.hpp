@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,10 @@ class Process {
  private:
   pid_t pid_ = -1;
 };
+
+// Runs fn in a forked child as nobody (uid/gid 65534), an unprivileged
+// attacker for security tests; true when the drop worked and fn returned true.
+bool as_nobody(const std::function<bool()>& fn);
 
 // Runs a command to completion (no shell) and returns its exit status;
 // throws std::runtime_error when it cannot be started.

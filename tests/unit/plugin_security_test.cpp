@@ -16,6 +16,7 @@
 
 using namespace triage::core;
 namespace fs = std::filesystem;
+using triage::test::as_nobody;
 using triage::test::TempDir;
 
 namespace {
@@ -155,22 +156,6 @@ TEST_CASE("the registry refuses an insecure plugin unless allowed", "[plugins][s
   CHECK(first_insecure_warning(dir / "other.so"));
   CHECK_FALSE(first_insecure_warning(dir / "other.so"));
 }
-
-namespace {
-
-// Runs fn in a child as nobody (uid/gid 65534); true when it returned true.
-bool as_nobody(const std::function<bool()>& fn) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const bool dropped = ::setgid(65534) == 0 && ::setuid(65534) == 0;
-    ::_exit(dropped && fn() ? 0 : 1);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-}  // namespace
 
 TEST_CASE("a plugin below a folder others can write is refused, up to /", "[plugins][security]") {
   const TempDir scratch;

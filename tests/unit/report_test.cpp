@@ -1,7 +1,12 @@
 // The report document against docs/report.schema.json, and every view of it.
+#include <sys/wait.h>
+
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
 
 #include "report_schema.hpp"
+#include "services.hpp"
 #include "triage/core/report.hpp"
 
 using namespace triage::core;
@@ -134,6 +139,58 @@ TEST_CASE("the junit view maps statuses to failures, errors and skips", "[report
   CHECK_THAT(xml, Catch::Contains("<error type=\"unknown\" message=\"param &apos;type&apos; has "
                                   "the wrong type\">"));
   CHECK_THAT(xml, Catch::Contains("<skipped message=\"skipped: dependency web is critical\"/>"));
+}
+
+TEST_CASE("the junit view is valid XML whatever code points the report holds",
+          "[report][views][junit]") {
+  // U+FFFE and U+FFFF are valid UTF-8 but not XML 1.0 characters (nor is a
+  // C0 control but tab, line feed and carriage return, even as a reference);
+  // a saved report, or a file name a plugin reports, may hold them.
+  const std::string nonchar_fffe = "\xEF\xBF\xBE";
+  const std::string nonchar_ffff = "\xEF\xBF\xBF";
+  const std::string bad = "a" + nonchar_fffe + "b" + nonchar_ffff +
+                          "c\x01"
+                          "d\x1b[31me\xC3"
+                          "f";
+  auto report = sample_report();
+  report["run"]["host"] = "host" + bad;
+  auto& web = report["checks"][0];
+  web["id"] = "web" + bad;
+  web["summary"] = "refused" + bad;
+  web["findings"][0]["title"] = "Connection refused" + bad;
+  web["findings"][0]["detail"] = "/srv/data/file" + bad + ".log";
+  web["findings"][0]["remediation"] = "Start it" + bad;
+  report["checks"][3]["summary"] = "unknown" + bad;              // <error message=...>
+  report["checks"][4]["summary"] = "skipped" + bad;              // <skipped message=...>
+  report["checks"][2]["id"] = "dns" + bad + "\xF0\x9F\x94\x92";  // ok; U+1F512 stays
+  const std::string xml = render_junit(report);
+  for (const std::string& forbidden :
+       {nonchar_fffe, nonchar_ffff, std::string("\x01"), std::string("\x1b"),
+        std::string("\xC3"
+                    "f")})
+    CHECK(xml.find(forbidden) == std::string::npos);
+  // Each becomes U+FFFD, so a reader sees something was there.
+  const std::string r = "\xEF\xBF\xBD";
+  CHECK_THAT(xml, Catch::Contains("refused"
+                                  "a" +
+                                  r + "b" + r + "c" + r + "d" + r + "[31me" + r + "f"));
+  CHECK_THAT(xml, Catch::Contains("\xF0\x9F\x94\x92"));
+  CHECK_THAT(xml, Catch::Contains("/srv/data/file"));
+
+  const triage::test::TempDir dir;
+  const auto file = dir.path() / "report.xml";
+  std::ofstream(file, std::ios::binary) << xml;
+  const std::string command = "xmllint --noout --schema " + std::string(TRIAGE_SOURCE_DIR) +
+                              "/tests/integration/schemas/junit-10.xsd " + file.string() + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buf[4096];
+  for (std::size_t n = 0; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
+  const int status = ::pclose(pipe);
+  INFO(out);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("formats are named text, json, ndjson, nagios, junit and prometheus", "[report][views]") {

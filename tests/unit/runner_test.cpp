@@ -321,3 +321,41 @@ TEST_CASE("many more checks than job slots all run, each once", "[runner]") {
   }
   CHECK_FALSE(out.partial);
 }
+
+TEST_CASE("past the run's output budget, results keep their essentials, marked truncated",
+          "[runner][limits]") {
+  std::string yaml = "checks:\n";
+  for (int i = 0; i < 20; ++i) yaml += "  - {id: c" + std::to_string(i) + ", plugin: p, type: t}\n";
+  const auto checks = checks_from(yaml);
+  FnExecutor ex;
+  ex.fallback = [](Attempt& a) {
+    for (int f = 0; f < 20; ++f)
+      a.add_finding({Severity::critical, "finding " + std::to_string(f), std::string(4000, 'd'),
+                     std::string(4000, 'r')});
+    a.add_metric({"value", 95, "%", "80", "90"});
+    a.set_status(TRIAGE_STATUS_OK, std::string(3000, 's'));
+    return TRIAGE_RC_OK;
+  };
+  RunOptions options = fast();
+  options.jobs = 1;
+  options.run_output_bytes = 400'000;  // about two checks' worth (163 kB each)
+  const auto out = run_checks(checks, ex, options);
+  const auto& first = by_id(out, checks, "c0");
+  CHECK_FALSE(first.truncated);
+  CHECK(first.findings.size() == 20);
+  const auto& last = by_id(out, checks, "c19");
+  CHECK(last.truncated);
+  CHECK(last.findings.size() == 8);
+  CHECK(last.findings[0].detail.size() <= 256 + 12);
+  CHECK(last.summary.rfind(std::string(1024, 's'), 0) == 0);
+  // The essentials stay: the metric, judged by its thresholds, and the status.
+  REQUIRE(last.metrics.size() == 1);
+  CHECK(last.status == Status::critical);
+  std::size_t total = 0;
+  for (const auto& r : out.results) {
+    total += r.summary.size();
+    for (const auto& f : r.findings)
+      total += f.title.size() + f.detail.size() + f.remediation.size();
+  }
+  CHECK(total < 400'000 + 20 * 8'000);
+}

@@ -8,6 +8,8 @@
 // tokens): they never appear in attributes, findings, summaries or logs.
 #include <curl/curl.h>
 #include <openssl/x509_vfy.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -385,6 +387,11 @@ struct Transfer {
   std::string body;
   bool truncated = false;
   std::string reason;  // reason phrase of the last status line
+  // The last socket curl closed had completed its TCP handshake (it had a
+  // peer). libcurl 7.88 leaves CURLINFO_CONNECT_TIME_T at 0 on https://
+  // until TLS is done too, so only this tells a TLS handshake that never
+  // finished from a TCP connect that never finished.
+  bool tcp_connected = false;
   char errbuf[CURL_ERROR_SIZE] = {};
 
   Transfer() = default;
@@ -425,6 +432,24 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     }
   }
   return n;
+}
+
+// curl opens each socket of the transfer through this: a new connection has
+// not completed its TCP handshake yet (after a redirect, the last one had).
+curl_socket_t on_open_socket(void* user, curlsocktype /*purpose*/, curl_sockaddr* address) {
+  static_cast<Transfer*>(user)->tcp_connected = false;
+  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+// curl closes each socket of the transfer through this: note whether the
+// socket was connected (getpeername() answers only once the TCP handshake is
+// done; a connect still in progress gives ENOTCONN), then close it.
+int on_close_socket(void* user, curl_socket_t fd) {
+  auto* t = static_cast<Transfer*>(user);
+  sockaddr_storage peer{};
+  socklen_t len = sizeof peer;
+  t->tcp_connected = ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0;
+  return ::close(fd);
 }
 
 // ---- failures --------------------------------------------------------------------
@@ -502,16 +527,20 @@ void classify_transport(const Params& p, const Transfer& t, CURLcode rc, long ti
     }
     case CURLE_OPERATION_TIMEDOUT: {
       const std::string after = " within " + std::to_string(timeout_ms) + " ms";
-      if (info_off(t.easy, CURLINFO_CONNECT_TIME_T) == 0) {
+      const bool tcp_done = t.tcp_connected || info_off(t.easy, CURLINFO_CONNECT_TIME_T) > 0;
+      const bool tls_done = info_off(t.easy, CURLINFO_APPCONNECT_TIME_T) > 0;
+      if (!tcp_done) {
         failures.add("Connection timed out", "No TCP connection to " + where + after + ": " + error,
                      "Check that the host is up and that firewalls or security groups allow the "
                      "port (a DROP rule looks exactly like this); check routing to the host.");
-      } else if (p.https && info_off(t.easy, CURLINFO_APPCONNECT_TIME_T) == 0) {
+      } else if (p.https && !tls_done) {
         failures.add("TLS handshake timed out",
-                     "Connected to " + where + " but the TLS handshake did not finish" + after +
+                     "Connected to " + where + ", but the TLS handshake did not finish" + after +
                          ": " + error,
-                     "Check that the port speaks TLS and that the server (or a TLS-terminating "
-                     "proxy) is not overloaded.");
+                     "Check that the port speaks TLS (a plain-text service waits for the client "
+                     "to talk first) and that the server (or a TLS-terminating proxy) is not "
+                     "overloaded; the tls check on the same host:port, or openssl s_client "
+                     "-connect HOST:PORT -servername HOST, shows the handshake alone.");
       } else {
         failures.add(
             "Response timed out",
@@ -694,6 +723,10 @@ std::unique_ptr<Transfer> make_transfer(const Params& p, curl_slist* headers, lo
   set(e, CURLOPT_HEADERFUNCTION, &on_header);
   set(e, CURLOPT_HEADERDATA, static_cast<void*>(t.get()));
   set(e, CURLOPT_ERRORBUFFER, t->errbuf);
+  set(e, CURLOPT_OPENSOCKETFUNCTION, &on_open_socket);
+  set(e, CURLOPT_OPENSOCKETDATA, static_cast<void*>(t.get()));
+  set(e, CURLOPT_CLOSESOCKETFUNCTION, &on_close_socket);
+  set(e, CURLOPT_CLOSESOCKETDATA, static_cast<void*>(t.get()));
   return t;
 }
 

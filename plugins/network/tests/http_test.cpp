@@ -1,15 +1,21 @@
 // The http check against a real nginx on loopback (plain HTTP and TLS with
 // openssl-made certificates; tests/support/services.hpp lists its locations),
-// a listener that never answers, and a port nothing listens on.
+// a listener that never answers, a listener whose accept queue is full (its
+// TCP handshakes never complete), and a port nothing listens on.
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <triage/testing.hpp>
 #include "checks.hpp"
 #include "http_stats.hpp"
+#include "loopback_listen.hpp"
 #include "services.hpp"
 
 using triage::Severity;
@@ -418,6 +424,83 @@ TEST_CASE("http: a server that accepts but never answers", "[http]") {
     INFO(describe(r));
     CHECK(r.status() == Status::critical);
     CHECK(r.finding(Severity::critical, "timed out") != nullptr);
+  }
+}
+
+TEST_CASE("http: a TLS handshake that never completes is named, not the TCP connection", "[http]") {
+  // Accepts TCP (the kernel completes the handshake) and never answers the
+  // ClientHello. This libcurl reports a connect time of 0 until TLS is done.
+  triage::test::Blackhole hole;
+  for (const std::string host : {"127.0.0.1", "localhost"}) {
+    const std::string url = "https://" + host + ":" + std::to_string(hole.port()) + "/";
+    const auto r = request({{"target", url}, {"timeout_ms", 300}, {"samples", 2}});
+    INFO(url << "\n" << describe(r));
+    CHECK(r.status() == Status::critical);
+    const auto* f = r.finding(Severity::critical, "TLS handshake timed out");
+    REQUIRE(f != nullptr);
+    CHECK(f->detail.find("2 of 2 requests: Connected to " + url +
+                         ", but the TLS handshake did not finish within 300 ms") == 0);
+    CHECK(f->remediation.find("speaks TLS") != std::string::npos);
+    CHECK(r.summary == "all 2 requests failed: TLS handshake timed out");
+    CHECK(r.finding(Severity::critical, "Connection timed out") == nullptr);
+    CHECK_FALSE(reported_anywhere(r, "No TCP connection"));
+    CHECK_FALSE(reported_anywhere(r, "firewalls"));
+  }
+}
+
+namespace {
+
+// A listener on 127.0.0.1 whose accept queue is full and never drained: the
+// kernel drops every further SYN, so a TCP connect to it never completes.
+class FullListener {
+ public:
+  FullListener() {
+    sockaddr_in in{};
+    REQUIRE(triage::network::test::listen_on_loopback(fd_, 0, in));
+    port_ = ntohs(in.sin_port);
+    for (int i = 0; i < 4; ++i) {
+      const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      REQUIRE(c >= 0);
+      ::connect(c, reinterpret_cast<sockaddr*>(&in), sizeof in);  // in progress or done
+      fillers_.push_back(c);
+    }
+  }
+  ~FullListener() {
+    for (int c : fillers_) ::close(c);
+    ::close(fd_);
+  }
+  FullListener(const FullListener&) = delete;
+  FullListener& operator=(const FullListener&) = delete;
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  std::uint16_t port_ = 0;
+  std::vector<int> fillers_;
+};
+
+}  // namespace
+
+TEST_CASE("http: timeouts name the step that did not finish", "[http]") {
+  SECTION("no TCP connection: a full accept queue drops the SYN") {
+    FullListener full;
+    const std::string url = "https://127.0.0.1:" + std::to_string(full.port()) + "/";
+    const auto r = request({{"target", url}, {"timeout_ms", 300}});
+    INFO(describe(r));
+    CHECK(r.status() == Status::critical);
+    const auto* f = r.finding(Severity::critical, "Connection timed out");
+    REQUIRE(f != nullptr);
+    CHECK(f->detail.find("No TCP connection to " + url + " within 300 ms") == 0);
+    CHECK(r.finding(Severity::critical, "TLS handshake") == nullptr);
+  }
+  SECTION("plain HTTP, connected, no answer: the response") {
+    triage::test::Blackhole hole;
+    const std::string url = "http://127.0.0.1:" + std::to_string(hole.port()) + "/";
+    const auto r = request({{"target", url}, {"timeout_ms", 300}});
+    INFO(describe(r));
+    const auto* f = r.finding(Severity::critical, "Response timed out");
+    REQUIRE(f != nullptr);
+    CHECK(f->detail.find("Connected to " + url + " but no complete response arrived") == 0);
   }
 }
 

@@ -241,8 +241,8 @@ inline std::optional<char32_t> next_code_point(std::string_view text, std::size_
     if ((byte(i + k) & 0xC0) != 0x80) valid = false;
     cp = (cp << 6) | (byte(i + k) & 0x3F);
   }
-  if (valid && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-                (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)))
+  if (valid && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+                cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)))
     valid = false;
   if (!valid) {
     ++i;
@@ -300,7 +300,9 @@ inline std::string cap_text(std::string_view text, std::size_t limit, bool& whol
   if (out.size() > limit) {
     std::size_t cut = limit;
     while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-    out.resize(cut);
+    // A new string, not a resize: the cut one would keep the whole
+    // allocation (5 MB kept for a 4 KiB summary, per check).
+    out = out.substr(0, cut);
     out += kTruncatedMark;
     whole = false;
   }

@@ -67,6 +67,12 @@ struct RunOptions {
   std::chrono::milliseconds backoff{200};
   std::chrono::milliseconds backoff_max{5000};
   OutputLimits limits;
+  // What all the checks of a run may report together (text bytes, after
+  // the per-check limits): past it, each further result keeps its status,
+  // error and metrics but only the first 1 KiB of its summary and 8
+  // findings and attributes cut to 256 bytes, marked truncated. The
+  // per-check limits alone let 300 checks at their caps cost gigabytes.
+  std::size_t run_output_bytes = 64u << 20;
   // Set to true to cancel the whole run: running checks are cancelled,
   // the rest are skipped.
   const std::atomic<bool>* cancel = nullptr;

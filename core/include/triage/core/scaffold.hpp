@@ -29,8 +29,13 @@ bool valid_name(std::string_view name);
 // The project's files for plugin `name` (which must be valid).
 std::vector<File> files(std::string_view name);
 
-// Writes files(name) under dir, which must not exist or be empty. Returns
-// the paths written. Throws ScaffoldError.
+// Writes files(name) under dir, which must not exist (it is created, with
+// its parents) or be an empty folder owned by the effective user and not a
+// symbolic link. Nothing is ever overwritten and no symbolic link followed:
+// every subfolder and file is created relative to a descriptor of its folder
+// (mkdirat, openat with O_CREAT|O_EXCL|O_NOFOLLOW). Returns the paths
+// written. Throws ScaffoldError naming what is in the way; what it created
+// by then is removed again.
 std::vector<std::filesystem::path> write(std::string_view name, const std::filesystem::path& dir);
 
 // The raw templates, with @NAME@ (the plugin name) and @IDENT@ (the name
