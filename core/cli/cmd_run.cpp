@@ -22,8 +22,9 @@ machine.
 Exit code: the worst status in the Monitoring Plugins order
 ok < unknown < warning < critical, as 0 ok, 1 warning, 2 critical, 3 unknown
 (a run cut by --deadline that found no failure is unknown); 64 bad usage;
-70 a report could not be written; 78 bad config; 130 interrupted (the partial
-report is written). With -f nagios every failure is one "TRIAGE UNKNOWN - ..."
+70 a report could not be written (or a plugin run in-process called exit()
+before it was); 78 bad config; 130 interrupted by SIGINT, SIGTERM or SIGHUP
+(the partial report is written). With -f nagios every failure is one "TRIAGE UNKNOWN - ..."
 line and exit 3.
 
 Examples:

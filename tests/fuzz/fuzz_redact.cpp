@@ -1,8 +1,8 @@
 // libFuzzer target: Secrets::redact. The input is split at its first NUL
 // into a secret and a text (no NUL: the first half is the secret). Checks
-// that the secret itself (4 bytes or more) never survives redaction, that
-// redaction is stable (redacting again changes nothing a secret could
-// hide in), and that a text without the secret's first bytes is untouched.
+// that the secret itself (4 bytes or more, without '*') never survives
+// redaction, not even a second one, and that with no secret the text is
+// untouched.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -29,12 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   triage::core::Secrets secrets;
   secrets.add(secret);
   const std::string once = secrets.redact(text);
-  if (secret.size() >= triage::core::Secrets::kMinLength &&
-      once.find(secret) != std::string::npos && secret.find("***") == std::string_view::npos)
-    fail("the secret survived redaction");
+  // A secret holding '*' can be spelled anew by "***" next to what is left
+  // (found by this target): only those are exempt.
+  const bool checkable = secret.size() >= triage::core::Secrets::kMinLength &&
+                         secret.find('*') == std::string_view::npos;
+  if (checkable && once.find(secret) != std::string::npos) fail("the secret survived redaction");
   const std::string twice = secrets.redact(once);
-  if (secret.size() >= triage::core::Secrets::kMinLength &&
-      twice.find(secret) != std::string::npos && secret.find("***") == std::string_view::npos)
+  if (checkable && twice.find(secret) != std::string::npos)
     fail("the secret appeared after a second redaction");
   if (secrets.empty() && once != text) fail("no secret, yet the text changed");
   return 0;
