@@ -70,18 +70,24 @@ int list_command(const std::vector<std::string>& args) {
   } catch (const std::invalid_argument& e) {
     return usage_error("list", e.what(), desc);
   }
+  // Only what a config author or a secret wrote is redacted, never the
+  // document's keys or the header: a secret "plugin" must not rewrite them.
+  auto redacted = [&](const std::vector<std::string>& values) {
+    std::vector<std::string> out;
+    for (const auto& v : values) out.push_back(secrets.redact(v));
+    return out;
+  };
   if (format == "json") {
     auto out = nlohmann::ordered_json::array();
     for (const auto& c : checks)
-      out.push_back({{"id", c.id},
+      out.push_back({{"id", secrets.redact(c.id)},
                      {"plugin", c.plugin},
                      {"type", c.type},
-                     {"target", c.target},
-                     {"tags", c.tags},
+                     {"target", secrets.redact(c.target)},
+                     {"tags", redacted(c.tags)},
                      {"timeout", core::format_duration(c.timeout)},
                      {"retries", c.retries},
-                     {"depends_on", c.depends_on}});
-    secrets.redact(out);
+                     {"depends_on", redacted(c.depends_on)}});
     std::cout << out.dump(2) << "\n";
     return 0;
   }
@@ -92,12 +98,14 @@ int list_command(const std::vector<std::string>& args) {
     std::string after, tag_text;
     for (const auto& d : c.depends_on) after += (after.empty() ? "" : ",") + d;
     for (const auto& t : c.tags) tag_text += (tag_text.empty() ? "" : ",") + t;
-    rows.push_back({c.id, c.plugin + "." + c.type, c.target.empty() ? "-" : c.target,
+    rows.push_back({secrets.redact(c.id), c.plugin + "." + c.type,
+                    c.target.empty() ? "-" : secrets.redact(c.target),
                     core::format_duration(c.timeout), std::to_string(c.retries),
-                    after.empty() ? "-" : after, tag_text.empty() ? "-" : tag_text});
+                    after.empty() ? "-" : secrets.redact(after),
+                    tag_text.empty() ? "-" : secrets.redact(tag_text)});
   }
   for (auto& row : rows)
-    for (auto& cell : row) cell = core::escape_control(secrets.redact(cell));
+    for (auto& cell : row) cell = core::escape_control(cell);
   std::vector<std::size_t> widths(rows.front().size(), 0);
   for (const auto& row : rows)
     for (std::size_t i = 0; i < row.size(); ++i)

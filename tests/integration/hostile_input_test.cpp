@@ -307,3 +307,21 @@ TEST_CASE("with few file descriptors, checks run fewer at once instead of failin
   const auto saved = parse_json(read_file(report));
   CHECK(saved.at("summary").at("counts").at("ok") == 40);
 }
+
+TEST_CASE("a secret equal to a word of triage list's output changes only the values",
+          "[hostile][secrets]") {
+  const TempDir dir;
+  const auto file = write_file(dir.path(), "w.yaml",
+                               "checks:\n  - id: web\n    plugin: network\n    type: tcp\n"
+                               "    targets: ['${env:TRIAGE_IT_WORD}.example:443']\n");
+  triage::itest::RunEnv env;
+  env.set = {{"TRIAGE_IT_WORD", "plugin"}};
+  const RunResult json = run_triage({"list", "-c", file.string(), "-f", "json"}, env);
+  INFO(describe(json));
+  REQUIRE(json.exit_code == 0);
+  const auto listed = parse_json(json.out);
+  CHECK(listed.at(0).at("plugin") == "network");
+  CHECK(listed.at(0).at("target") == "***.example:443");
+  const RunResult text = run_triage({"list", "-c", file.string()}, env);
+  CHECK(contains(text.out, "web[***.example:443]"));
+}
