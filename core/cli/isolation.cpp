@@ -22,6 +22,26 @@ class PluginSetup::Routing final : public core::Executor {
   core::Executor* hosts_;
 };
 
+namespace {
+
+// Settings under `plugins:` for a plugin that was not found do nothing: most
+// often a typo. A warning, not an error: one config may serve machines with
+// different plugins installed.
+void warn_unknown_settings(const core::Config* config, const core::PluginRegistry& registry) {
+  if (config == nullptr) return;
+  std::vector<std::string> names;
+  for (const auto& plugin : registry.plugins()) names.push_back(plugin->name);
+  for (const auto& [name, settings] : config->plugins) {
+    if (registry.find(name) != nullptr) continue;
+    const auto near = core::closest_match(name, names);
+    spdlog::warn("{}: plugins.{}: no plugin '{}' was found{}; these settings do nothing",
+                 config->path.empty() ? "config" : config->path, name, name,
+                 near ? " (did you mean '" + *near + "'?)" : std::string());
+  }
+}
+
+}  // namespace
+
 PluginSetup::PluginSetup(const Common& common, const core::Config* config,
                          std::optional<core::Isolation> isolation) {
   // Plugin code may call exit() from here on (in-process: in its init or a
@@ -53,6 +73,7 @@ PluginSetup::PluginSetup(const Common& common, const core::Config* config,
   }
   if (all_in_process) {
     load_plugins(registry_, common);
+    warn_unknown_settings(config, registry_);
     executor_ = std::make_unique<core::InProcessExecutor>(registry_);
     return;
   }
@@ -62,6 +83,7 @@ PluginSetup::PluginSetup(const Common& common, const core::Config* config,
     return process_->discover(file, reason);
   });
   load_plugins(registry_, common);
+  warn_unknown_settings(config, registry_);
   std::set<std::string> direct;
   if (config != nullptr) {
     for (const auto& [name, settings] : config->plugins)

@@ -325,3 +325,17 @@ TEST_CASE("a secret equal to a word of triage list's output changes only the val
   const RunResult text = run_triage({"list", "-c", file.string()}, env);
   CHECK(contains(text.out, "web[***.example:443]"));
 }
+
+TEST_CASE("settings for a plugin that is not installed say so, with a suggestion",
+          "[hostile][config]") {
+  const TempDir dir;
+  const auto file = write_file(dir.path(), "p.yaml",
+                               "plugins: { netwrok: { memory_limit_mb: 256 } }\n"
+                               "checks:\n  - { id: lo, plugin: network, type: loopback, params: "
+                               "{ target: 127.0.0.1 } }\n");
+  const RunResult r = run_triage({"run", "-c", file.string()});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.err,
+                 "plugins.netwrok: no plugin 'netwrok' was found (did you mean "
+                 "'network'?); these settings do nothing"));
+}
