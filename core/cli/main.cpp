@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "output.hpp"
+#include "triage/core/address_space.hpp"
 #include "triage/core/config.hpp"
 #include "triage/core/exit_guard.hpp"
 #include "triage/core/plugin_host.hpp"
@@ -128,6 +129,7 @@ void raise_descriptor_limit() {
 int main(int argc, char** argv) {
   reopen_closed_stdio();
   raise_descriptor_limit();
+  triage::core::fit_address_space();  // under `ulimit -v`: small stacks, few arenas
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << kUsage;

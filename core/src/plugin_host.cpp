@@ -2,8 +2,6 @@
 // each on a thread of its own while it runs, answering over the socket the
 // core gave it.
 #include <fcntl.h>
-#include <malloc.h>
-#include <pthread.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -19,6 +17,7 @@
 #include <system_error>
 #include <thread>
 
+#include "triage/core/address_space.hpp"
 #include "triage/core/descendants.hpp"
 #include "triage/core/exit_guard.hpp"
 #include "triage/core/frame.hpp"
@@ -29,26 +28,6 @@
 namespace triage::core {
 
 namespace {
-
-// Under RLIMIT_AS every reservation counts, used or not: glibc's default
-// 8 MiB thread stacks and its 64 MiB malloc arenas (up to 8 per core) would
-// spend a 256 MiB limit on a few dozen idle threads. Small stacks and two
-// arenas keep the host itself well inside the limit, so what reaches it is
-// the plugin's own use.
-constexpr std::size_t kThreadStack = 1u << 20;
-
-void live_within(int memory_limit_mb) {
-  ::mallopt(M_ARENA_MAX, 2);
-  pthread_attr_t attr;
-  if (::pthread_attr_init(&attr) == 0) {
-    ::pthread_attr_setstacksize(&attr, kThreadStack);
-    ::pthread_setattr_default_np(&attr);  // std::thread's too
-    ::pthread_attr_destroy(&attr);
-  }
-  const rlim_t bytes = static_cast<rlim_t>(memory_limit_mb) << 20;
-  const rlimit limit{bytes, bytes};
-  ::setrlimit(RLIMIT_AS, &limit);
-}
 
 // The end of a host: every process the plugin started dies with it.
 [[noreturn]] void end_host() {
@@ -172,7 +151,11 @@ int plugin_host_main(const HostArgs& args) {
   // its parent dies, so that end_host() can still kill it.
   become_subreaper();
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // programs a plugin execs must not hold the channel
-  if (memory_limit_mb > 0) live_within(memory_limit_mb);
+  // Within its own limit, or the one it inherited (`ulimit -v`).
+  if (memory_limit_mb > 0)
+    limit_address_space(memory_limit_mb);
+  else
+    fit_address_space();
   // The host ends only by _exit(); an exit() is the plugin's doing, and must
   // not pass for a clean end (HostProcess names status 70 as such).
   exit_guard::arm("the plugin " + file.filename().string() + " called exit() in its host");

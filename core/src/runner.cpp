@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "triage/core/duration.hpp"
@@ -164,7 +165,20 @@ class Coordinator {
     std::unique_lock lock(shared_->mutex);
     workers_ =
         std::min<std::size_t>(static_cast<std::size_t>(std::max(1, options_.jobs)), checks_.size());
-    for (std::size_t i = 0; i < workers_; ++i) start_worker();
+    std::size_t started = 0;
+    while (started < workers_ && start_worker()) ++started;
+    workers_ = started;
+    if (workers_ == 0) {
+      // Not one thread: every check says so, and the report is written.
+      for (std::size_t i = 0; i < checks_.size(); ++i) {
+        auto& result = outcome_.results[i];
+        result.index = i;
+        result.status = Status::unknown;
+        result.error = "no thread could be started to run it (out of memory or threads)";
+        result.summary = result.error;
+      }
+      return std::move(outcome_);
+    }
 
     while (done_ < checks_.size()) {
       if (!cancelling_ && options_.cancel != nullptr && options_.cancel->load())
@@ -200,9 +214,18 @@ class Coordinator {
 
  private:
   // Called with shared_->mutex held.
-  void start_worker() {
+  // False when no thread could be started (out of memory under `ulimit -v`,
+  // or out of threads): the run goes on with fewer at once.
+  bool start_worker() {
     shared_->busy.push_back(false);
-    threads_.emplace_back(worker_loop, shared_, threads_.size(), &checks_, &executor_);
+    try {
+      threads_.emplace_back(worker_loop, shared_, threads_.size(), &checks_, &executor_);
+      return true;
+    } catch (const std::system_error& e) {
+      shared_->busy.pop_back();
+      spdlog::warn("could not start a thread for checks ({}): running fewer at once", e.what());
+      return false;
+    }
   }
 
   // Launches ready checks while a worker is free for them: an attempt's
@@ -314,8 +337,9 @@ class Coordinator {
                                  : "timed out after " + format_duration(checks_[i].timeout);
       result.summary = result.error;
       ++outcome_.abandoned;
-      // The stuck worker keeps its thread; a fresh one takes its place.
-      start_worker();
+      // The stuck worker keeps its thread; a fresh one takes its place, or
+      // one fewer runs at once.
+      if (!start_worker() && workers_ > 1) --workers_;
       settle(i);
     }
   }

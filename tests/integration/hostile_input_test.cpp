@@ -339,3 +339,26 @@ TEST_CASE("settings for a plugin that is not installed say so, with a suggestion
                  "plugins.netwrok: no plugin 'netwrok' was found (did you mean "
                  "'network'?); these settings do nothing"));
 }
+
+TEST_CASE("under ulimit -v the run fits its threads in, and the report is written",
+          "[hostile][limits]") {
+  // 300 MB of address space: 40 checks at once with glibc's 8 MiB stacks
+  // would not fit (the core aborted with no report before).
+  const TempDir dir;
+  std::string targets;
+  for (int i = 1; i <= 40; ++i)
+    targets += (i > 1 ? ", " : "") + std::string("127.0.0.") + std::to_string(i);
+  const auto config =
+      write_file(
+          dir.path(), "c.yaml",
+          "checks:\n  - { id: lo, plugin: network, type: loopback, targets: [" + targets + "] }\n")
+          .string();
+  const auto report = (dir.path() / "r.json").string();
+  const int code = run_prepared({"run", "-c", config, "-o", report}, [] {
+    const rlimit low{300u << 20, 300u << 20};
+    ::setrlimit(RLIMIT_AS, &low);
+  });
+  CHECK(code == 0);
+  const auto saved = parse_json(read_file(report));
+  CHECK(saved.at("summary").at("counts").at("ok") == 40);
+}
