@@ -343,6 +343,21 @@ int ares_init_once() {
 
 Resolved resolve_host(Context& ctx, const std::string& host, std::uint16_t port, int family) {
   Resolved out;
+  // A numeric form that is not plain dotted decimal ("0177.0.0.1", "127.1",
+  // "0x7f.0.0.1"): inet_aton reads 0177 as octal (127), other resolvers as
+  // decimal (177): refused rather than guessed, naming both readings.
+  if (in_addr aton{}; host.find_first_not_of("0123456789.xXabcdefABCDEF") == std::string::npos &&
+                      host.find('.') != std::string::npos && !parse_ip(host, port) &&
+                      ::inet_aton(host.c_str(), &aton) != 0) {
+    char text[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &aton, text, sizeof text);
+    out.ambiguous = true;
+    out.error = "'" + host + "' is an ambiguous address: inet_aton reads it as " + text +
+                " (leading zeros as octal), other tools as decimal; write it as four decimal "
+                "numbers without leading zeros (e.g. " +
+                text + ")";
+    return out;
+  }
   if (auto ip = parse_ip(host, port)) {
     if (family == AF_UNSPEC || family == ip->family()) {
       out.endpoints.push_back(*ip);
@@ -542,6 +557,10 @@ std::string host_port_text(const HostPort& hp) {
 
 void report_resolve_failure(Context& ctx, const HostPort& hp, const Resolved& r) {
   const std::string name = hp.host;
+  if (r.ambiguous) {
+    ctx.error(r.error);  // the target's fault, not the network's: unknown
+    return;
+  }
   if (r.wait == Wait::cancelled) {
     ctx.error("cancelled while resolving " + name);
     return;

@@ -142,6 +142,7 @@ struct Resolved {
   Wait wait = Wait::ready;          // timed_out/cancelled when the lookup was cut short
   int ares_status = 0;              // c-ares status (ARES_SUCCESS = 0)
   std::string error;                // why nothing was found (c-ares text), empty on success
+  bool ambiguous = false;           // a numeric form read differently by different tools
   bool ok() const { return !endpoints.empty(); }
 };
 

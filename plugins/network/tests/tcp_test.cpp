@@ -326,3 +326,17 @@ TEST_CASE("tcp: cancellation ends the check", "[tcp][cancel]") {
     CHECK(r.error.find("cancelled") != std::string::npos);
   }
 }
+
+TEST_CASE("tcp: a numeric target read differently by different tools is refused, not guessed",
+          "[tcp]") {
+  // 0177.0.0.1 is 127.0.0.1 to inet_aton and 177.0.0.1 to a decimal
+  // reading: no connection is attempted either way.
+  for (const char* target : {"0177.0.0.1:1", "127.1:1", "0x7f.0.0.1:1"}) {
+    const auto r = triage::testing::run<TcpCheck>({{"target", target}});
+    INFO(target << ": " << dump(r));
+    CHECK(r.status() == triage::Status::unknown);
+    CHECK(r.error.find("is an ambiguous address: inet_aton reads it as 127.0.0.1") !=
+          std::string::npos);
+    CHECK(r.attributes.count("address") == 0);
+  }
+}
