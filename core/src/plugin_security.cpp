@@ -191,8 +191,10 @@ PluginFile PluginFile::open(const std::filesystem::path& file) {
       here = Folder{joined(here.path, name), st};
       continue;
     }
-    // The plugin file itself: opened for reading from the folder checked.
-    Fd readable(::openat(dir.fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    // The plugin file itself: opened for reading from the folder checked
+    // (never blocking: a FIFO named x.so must not hang discovery).
+    if (!S_ISREG(st.st_mode)) return fail("cannot be checked (not a regular file)");
+    Fd readable(::openat(dir.fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (readable.fd < 0) return fail("cannot be checked (" + errno_text() + ")");
     struct stat opened {};
     if (::fstat(readable.fd, &opened) != 0) return fail("cannot be checked (" + errno_text() + ")");

@@ -221,3 +221,12 @@ TEST_CASE("a symbolic link is followed by hand, each folder on the way checked",
   CHECK_THAT(reason_of(links / "loop.so"), Catch::StartsWith("a symbolic link that cannot be "
                                                              "followed (too many links)"));
 }
+
+TEST_CASE("a FIFO named like a plugin is refused without blocking", "[plugins][security]") {
+  const TempDir scratch;
+  const auto fifo = scratch.path() / "x.so";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  CHECK(reason_of(fifo) ==
+        "cannot be checked (not a regular file); pass "
+        "--allow-insecure-plugins to load it anyway");
+}
