@@ -163,6 +163,7 @@ void FreshnessCheck::run(Context& ctx) {
     return ctx.error("cancelled while walking " + dir + " after " + std::to_string(walked.seen) +
                      " files");
   ctx.attribute("files_matched", std::to_string(matched));
+  report_unreadable(ctx, walked, dir, "a newer file");
   if (walked.end == WalkEnd::capped)
     ctx.finding(Severity::warning, "Too many files to examine",
                 "stopped after max_files=" + std::to_string(max_files) + " files in " + dir +

@@ -166,6 +166,18 @@ struct Walker {
 
 }  // namespace
 
+void report_unreadable(Context& ctx, const WalkResult& walked, const std::string& root,
+                       const std::string& what) {
+  if (walked.unreadable == 0) return;
+  ctx.attribute("unreadable_folders", std::to_string(walked.unreadable));
+  ctx.finding(Severity::warning, "Subfolders not readable",
+              std::to_string(walked.unreadable) + " subfolder(s) of " + root +
+                  " could not be opened; " + what + " may be in them",
+              "Run the check as a user allowed to read the whole tree, or fix the folders' "
+              "modes (find " +
+                  root + " -type d ! -readable).");
+}
+
 WalkResult walk(Context& ctx, const std::string& root, bool recursive, std::int64_t max_files,
                 const std::function<bool(const WalkEntry&)>& descend,
                 const std::function<void(const WalkEntry&)>& visit) {

@@ -84,6 +84,12 @@ struct WalkResult {
 // (given its relative path and name). Stops after `max_files` regular files or
 // when ctx.cancelled(). Throws std::system_error when root itself cannot be
 // opened (errno in code()).
+// When a walk could not open some subfolders (permissions), says so: the
+// attribute `unreadable_folders` and a warning finding, as what they hold
+// was not looked at. `what` says what could be missed ("a newer file").
+void report_unreadable(Context& ctx, const WalkResult& walked, const std::string& root,
+                       const std::string& what);
+
 WalkResult walk(Context& ctx, const std::string& root, bool recursive, std::int64_t max_files,
                 const std::function<bool(const WalkEntry&)>& descend,
                 const std::function<void(const WalkEntry&)>& visit);

@@ -204,6 +204,7 @@ void SmallFilesCheck::run(Context& ctx) {
   if (walked.end == WalkEnd::cancelled)
     return ctx.error("cancelled while walking " + table + " after " + std::to_string(walked.seen) +
                      " files");
+  report_unreadable(ctx, walked, table, "files not counted");
   if (walked.end == WalkEnd::capped)
     ctx.finding(Severity::warning, "Too many files to examine",
                 "stopped after max_files=" + std::to_string(max_files) + " files in " + table +

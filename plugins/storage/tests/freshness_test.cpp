@@ -174,3 +174,33 @@ TEST_CASE("duration syntax matches the core config's", "[freshness][unit]") {
   CHECK_FALSE(parse_duration("1h30m"));
   CHECK(triage::storage::human_duration(milliseconds(3'723'000)) == "1h 2m");
 }
+
+TEST_CASE("freshness: subfolders it cannot open are counted and reported", "[freshness]") {
+  triage::test::TempDir dir;
+  const auto d = dir.path();
+  make_file((d / "db-1.tar.gz").string(), 10, 600);
+  fs::create_directories(d / "locked");
+  make_file((d / "locked" / "db-2.tar.gz").string(), 10, 5);  // newer, out of sight
+  fs::permissions(d, fs::perms(0755));
+  fs::permissions(d / "locked", fs::perms::none);
+  const nlohmann::json params{
+      {"target", d.string()}, {"pattern", "*.tar.gz"}, {"max_age", "1h"}, {"recursive", true}};
+  // As root every folder opens: the unreadable one needs an ordinary user.
+  const auto got = triage::storage::test::as_nobody(
+      [&] { return triage::storage::test::to_json(fresh(params)); });
+  fs::permissions(d / "locked", fs::perms(0755));
+  if (!got.unavailable.empty()) {
+    WARN("isolation unavailable here, test skipped: " << got.unavailable);
+    return;
+  }
+  INFO("child error: " << got.error);
+  REQUIRE(got.value.has_value());
+  const auto r = triage::storage::test::from_json(*got.value);
+  INFO(r.summary);
+  CHECK(r.attributes.at("newest_file") == "db-1.tar.gz");
+  CHECK(r.attributes.at("unreadable_folders") == "1");
+  const auto* f = r.finding(Severity::warning, "Subfolders not readable");
+  REQUIRE(f != nullptr);
+  CHECK(f->detail.find("a newer file may be in them") != std::string::npos);
+  CHECK(r.status() == Status::warning);
+}
