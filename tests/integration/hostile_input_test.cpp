@@ -83,6 +83,29 @@ int run_with_closed(const std::vector<std::string>& args, const std::vector<int>
   });
 }
 
+// Runs 40 loopback checks (default jobs: 64 at once) with `resource`
+// limited to `limit` (soft and hard, so triage cannot raise it): all ok,
+// and the report written.
+void forty_loopback_checks_pass_under(decltype(RLIMIT_AS) resource, rlim_t limit) {
+  const TempDir dir;
+  std::string targets;
+  for (int i = 1; i <= 40; ++i)
+    targets += (i > 1 ? ", " : "") + std::string("127.0.0.") + std::to_string(i);
+  const auto config =
+      write_file(
+          dir.path(), "c.yaml",
+          "checks:\n  - { id: lo, plugin: network, type: loopback, targets: [" + targets + "] }\n")
+          .string();
+  const auto report = (dir.path() / "r.json").string();
+  const int code = run_prepared({"run", "-c", config, "-o", report}, [=] {
+    const rlimit low{limit, limit};
+    ::setrlimit(resource, &low);
+  });
+  CHECK(code == 0);
+  const auto saved = parse_json(read_file(report));
+  CHECK(saved.at("summary").at("counts").at("ok") == 40);
+}
+
 }  // namespace
 
 TEST_CASE("a config whose aliases expand to billions of values is refused", "[hostile][config]") {
@@ -289,23 +312,7 @@ TEST_CASE("with few file descriptors, checks run fewer at once instead of failin
   // A hard limit of 64 descriptors cannot be raised: 40 loopback checks at
   // the default 64 at once would run out of descriptors and fail healthy
   // targets; triage runs as many as fit, and all are ok.
-  const TempDir dir;
-  std::string targets;
-  for (int i = 1; i <= 40; ++i)
-    targets += (i > 1 ? ", " : "") + std::string("127.0.0.") + std::to_string(i);
-  const auto config =
-      write_file(
-          dir.path(), "c.yaml",
-          "checks:\n  - { id: lo, plugin: network, type: loopback, targets: [" + targets + "] }\n")
-          .string();
-  const auto report = (dir.path() / "r.json").string();
-  const int code = run_prepared({"run", "-c", config, "-o", report}, [] {
-    const rlimit low{64, 64};
-    ::setrlimit(RLIMIT_NOFILE, &low);
-  });
-  CHECK(code == 0);
-  const auto saved = parse_json(read_file(report));
-  CHECK(saved.at("summary").at("counts").at("ok") == 40);
+  forty_loopback_checks_pass_under(RLIMIT_NOFILE, 64);
 }
 
 TEST_CASE("a secret equal to a word of triage list's output changes only the values",
@@ -344,21 +351,5 @@ TEST_CASE("under ulimit -v the run fits its threads in, and the report is writte
           "[hostile][limits]") {
   // 300 MB of address space: 40 checks at once with glibc's 8 MiB stacks
   // would not fit (the core aborted with no report before).
-  const TempDir dir;
-  std::string targets;
-  for (int i = 1; i <= 40; ++i)
-    targets += (i > 1 ? ", " : "") + std::string("127.0.0.") + std::to_string(i);
-  const auto config =
-      write_file(
-          dir.path(), "c.yaml",
-          "checks:\n  - { id: lo, plugin: network, type: loopback, targets: [" + targets + "] }\n")
-          .string();
-  const auto report = (dir.path() / "r.json").string();
-  const int code = run_prepared({"run", "-c", config, "-o", report}, [] {
-    const rlimit low{300u << 20, 300u << 20};
-    ::setrlimit(RLIMIT_AS, &low);
-  });
-  CHECK(code == 0);
-  const auto saved = parse_json(read_file(report));
-  CHECK(saved.at("summary").at("counts").at("ok") == 40);
+  forty_loopback_checks_pass_under(RLIMIT_AS, 300u << 20);
 }
