@@ -93,12 +93,12 @@ std::optional<int> check_output_options(const std::string& command, OutputOption
 }
 
 int write_report(const nlohmann::ordered_json& report, const OutputOptions& output,
-                 const Common& common) {
+                 const Common& common, const std::atomic<bool>* cancel) {
   int code = 0;
   for (const auto& [file, format] : output.files) {
     try {
       // Files never get colour, and are laid out at 80 columns.
-      core::write_file_atomically(file, core::render(report, format, {}));
+      core::write_file_atomically(file, core::render(report, format, {}), cancel);
       spdlog::info("report written to {} ({})", file, core::to_string(format));
     } catch (const std::exception& e) {
       std::cerr << "triage: " << e.what() << "\n";

@@ -2,6 +2,7 @@
 // in the format its extension names, each written atomically.
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <utility>
@@ -32,9 +33,10 @@ std::optional<int> check_output_options(const std::string& command, OutputOption
 
 // Renders the report into every destination. Returns 0, or kExitSoftware
 // when a file or standard output could not be written (said on stderr; the
-// others are written). See finish_stdout for standard output.
+// others are written). See finish_stdout for standard output. A file that
+// blocks (a FIFO without a reader) is given up once *cancel turns true.
 int write_report(const nlohmann::ordered_json& report, const OutputOptions& output,
-                 const Common& common);
+                 const Common& common, const std::atomic<bool>* cancel = nullptr);
 
 // Flushes standard output (the C++ stream and C stdio) and checks that all
 // that was printed on it reached it. Returns `code` when it did. When it did

@@ -108,9 +108,11 @@ int execute_run(core::Config& config, PluginSetup& plugins, const RunFlags& flag
   info.finished_at = std::chrono::system_clock::now();
   const auto report = core::build_report(config, outcome, info);
   int code = core::report_exit_code(report);
-  if (write_report(report, output, common) != 0) code = kExitSoftware;
+  const bool run_interrupted = g_interrupted.load();
+  if (write_report(report, output, common, &g_interrupted) != 0) code = kExitSoftware;
   if (g_interrupted.load()) {
-    std::cerr << "triage: interrupted; the report is partial\n";
+    std::cerr << (run_interrupted ? "triage: interrupted; the report is partial\n"
+                                  : "triage: interrupted while writing the report\n");
     // Nagios reads only 0..3: it gets the partial report's own status.
     if (output.stdout_format != core::Format::nagios) code = 130;
   } else if (outcome.partial) {

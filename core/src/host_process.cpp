@@ -24,12 +24,19 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kTermGrace = std::chrono::milliseconds(200);  // SIGTERM → SIGKILL
+// SIGKILL ends a process within milliseconds unless one of its threads is in
+// an uninterruptible kernel call (state D: a hung disk, FUSE or NFS mount).
+// Waiting for that could take minutes, past any deadline: after this long
+// the core stops waiting and leaves the process to end on its own.
+constexpr auto kKillWait = std::chrono::seconds(1);
 
 // A log line from a host: the host API's 4 KiB line with its "check X: "
 // prefix, and room to spare.
 constexpr std::size_t kLogMessageBytes = 8192;
 
 std::string describe_status(int status) {
+  if (status == HostProcess::kUnkillable)
+    return "could not be killed (stuck in the kernel, state D)";
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
     const char* abbrev = sigabbrev_np(sig);
@@ -41,6 +48,15 @@ std::string describe_status(int status) {
     return "called exit() (its host ended with status " + std::to_string(WEXITSTATUS(status)) + ")";
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
   return "ended";
+}
+
+// Kills pid's group and reaps pid, waiting no longer than kKillWait for a
+// process stuck in the kernel (left to init then).
+void kill_and_reap(pid_t pid) {
+  ::kill(-pid, SIGKILL);
+  const auto until = Clock::now() + kKillWait;
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0 && Clock::now() < until) ::poll(nullptr, 0, 5);
 }
 
 // Reads one frame with a deadline; used only for the hello.
@@ -143,9 +159,7 @@ std::shared_ptr<HostProcess> HostProcess::start(const std::filesystem::path& fil
     hello.reset();
   }
   auto fail = [&](std::string why) {
-    ::kill(-pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
+    kill_and_reap(pid);
     ::close(host->fd_);
     host->fd_ = -1;
     host->dead_ = true;
@@ -179,8 +193,7 @@ std::shared_ptr<HostProcess> HostProcess::start(const std::filesystem::path& fil
     const auto msg = nlohmann::json::parse(hello->payload);
     if (msg.contains("refused")) {
       auto why = msg.at("refused").get<std::string>();
-      int status = 0;
-      ::waitpid(pid, &status, 0);
+      kill_and_reap(pid);
       ::close(host->fd_);
       host->fd_ = -1;
       host->dead_ = true;
@@ -319,14 +332,18 @@ void HostProcess::monitor(FrameDecoder decoder) {
   drain(decoder);
   char buf[65536];
   bool eof = false;
-  std::optional<Clock::time_point> term_sent;
+  std::optional<Clock::time_point> term_sent, kill_sent;
   for (;;) {
     if (kill_requested_.load()) {
+      const auto now = Clock::now();
       if (!term_sent) {
         ::kill(-pid_, SIGTERM);
-        term_sent = Clock::now();
-      } else if (Clock::now() - *term_sent > kTermGrace) {
+        term_sent = now;
+      } else if (!kill_sent && now - *term_sent > kTermGrace) {
         ::kill(-pid_, SIGKILL);
+        kill_sent = now;
+      } else if (kill_sent && now - *kill_sent > kKillWait) {
+        return give_up();
       }
     }
     int status = 0;
@@ -360,6 +377,22 @@ void HostProcess::monitor(FrameDecoder decoder) {
     decoder.feed(std::string_view(buf, static_cast<std::size_t>(n)));
     drain(decoder);
   }
+}
+
+void HostProcess::give_up() {
+  // Its group was sent SIGKILL; whatever else it started is gone already or
+  // will go with it. It is left unreaped: it ends when its kernel call
+  // returns, and init reaps it once triage has exited.
+  spdlog::warn(
+      "plugin {}: its host (pid {}) did not end within {} ms of SIGKILL: a thread is stuck in "
+      "the kernel (state D in ps: a hung disk, FUSE or network mount?); not waiting for it",
+      plugin_.name, pid_, std::chrono::duration_cast<std::chrono::milliseconds>(kKillWait).count());
+  {
+    std::lock_guard lock(mutex_);
+    exit_status_ = kUnkillable;
+  }
+  dead_ = true;
+  finish_all(stopping_.load() ? describe_status(kUnkillable) : kill_reason_, true);
 }
 
 void HostProcess::drain(FrameDecoder& decoder) {

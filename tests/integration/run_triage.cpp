@@ -49,7 +49,7 @@ std::vector<std::string> child_environment(const RunEnv& env) {
 // a timeout; without one (an old kernel) the wait has no limit, and ctest's
 // TIMEOUT is the backstop.
 int wait_with_limit(pid_t pid, std::chrono::seconds limit, const std::string& interrupt_on = {},
-                    const std::string& err_file = {}) {
+                    const std::string& err_file = {}, int signal = SIGINT) {
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   bool killed = false;
   bool interrupted = interrupt_on.empty();
@@ -64,7 +64,7 @@ int wait_with_limit(pid_t pid, std::chrono::seconds limit, const std::string& in
       const int ready = left > 0 ? ::poll(&pfd, 1, static_cast<int>(left)) : 0;
       if (ready == 0 && !interrupted && Clock::now() < deadline) {
         if (read_file(err_file).find(interrupt_on) != std::string::npos) {
-          ::kill(pid, SIGINT);
+          ::kill(pid, signal);
           interrupted = true;
         }
         continue;
@@ -165,7 +165,8 @@ RunResult run_triage(const std::vector<std::string>& args, const RunEnv& env) {
   if (rc != 0) throw std::runtime_error("cannot start " + binary + ": " + std::strerror(rc));
 
   RunResult result;
-  const int status = wait_with_limit(pid, env.limit, env.interrupt_on_stderr, err_file);
+  const int status =
+      wait_with_limit(pid, env.limit, env.interrupt_on_stderr, err_file, env.interrupt_signal);
   if (status < 0)
     result.exit_code = -1;
   else if (WIFEXITED(status))

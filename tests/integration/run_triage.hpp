@@ -30,6 +30,8 @@ struct RunEnv {
   // When set: SIGINT is sent once the child's stderr contains this text (an
   // event the child reports, never a delay).
   std::string interrupt_on_stderr{};
+  // The signal sent then.
+  int interrupt_signal = 2;  // SIGINT
   // When set: the child's stdout is this existing file, opened for writing
   // as it is (e.g. /dev/full); RunResult::out is then "".
   std::string stdout_path{};

@@ -3,7 +3,12 @@
 // stderr saying why, never with 0 and no report; a reader that went away
 // (`triage list | head -1`) ends it quietly, killed by SIGPIPE (a shell
 // shows 141), also when SIGPIPE was ignored by whoever started it.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -90,4 +95,42 @@ TEST_CASE("a reader that went away ends triage quietly, killed by SIGPIPE", "[st
       CHECK(r.err.find(kCannotWrite) == std::string::npos);
     }
   }
+}
+
+TEST_CASE("-o to a FIFO nobody reads gives up at the first SIGTERM", "[stdout][fifo]") {
+  const TempDir dir;
+  const auto fifo = dir.path() / "report.json";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  RunEnv env;
+  env.interrupt_on_stderr = "waiting for a reader of the FIFO";
+  env.interrupt_signal = SIGTERM;
+  env.limit = std::chrono::seconds(60);
+  const RunResult r =
+      run_triage({"run", "-c", loopback_config(dir), "-o", fifo.string(), "-f", "json"}, env);
+  INFO(describe(r));
+  // One signal is enough: the watchdog's -1 would mean the first was ignored.
+  CHECK(r.exit_code == 130);
+  CHECK(count_of(r.err, "gave up waiting for a reader of " + fifo.string()) == 1);
+  CHECK(count_of(r.err, "triage: interrupted while writing the report") == 1);
+  // The run itself was whole: its report still reached standard output.
+  CHECK(triage::itest::parse_json(r.out).at("checks").at(0).at("status") == "ok");
+}
+
+TEST_CASE("-o to a FIFO with a reader writes the report into it", "[stdout][fifo]") {
+  const TempDir dir;
+  const auto fifo = dir.path() / "report.json";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // A reader already there (non-blocking open, as `cat fifo &` would be).
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  REQUIRE(reader >= 0);
+  const RunResult r = run_triage({"run", "-c", loopback_config(dir), "-o", fifo.string()});
+  std::string got;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(reader, buf, sizeof buf)) > 0;)
+    got.append(buf, static_cast<std::size_t>(n));
+  ::close(reader);
+  INFO(describe(r));
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("waiting for a reader") == std::string::npos);
+  CHECK(triage::itest::parse_json(got).at("checks").at(0).at("id") == "lo");
 }

@@ -1,11 +1,16 @@
 // The io_probe check: writes a file of `size` bytes in `target`, fsyncs it,
 // drops it from the page cache, reads it back and compares, then deletes it,
-// timing each step. The probe file is removed on every path out, success or not.
+// timing each step. The probe file is removed on every path out, success or not;
+// one left by a probe whose process was killed or stuck in the kernel is
+// removed by the next probe of the folder.
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <random>
 #include <string>
@@ -81,12 +86,94 @@ class ProbeFile {
   bool created_ = false;
 };
 
+constexpr std::string_view kProbePrefix = ".triage-io-probe-";
+
 std::string probe_name() {
   std::random_device rd;
   const auto salt = (static_cast<unsigned long long>(rd()) << 32) | rd();
   char buf[64];
-  std::snprintf(buf, sizeof buf, ".triage-io-probe-%d-%016llx", static_cast<int>(::getpid()), salt);
+  std::snprintf(buf, sizeof buf, "%s%d-%016llx", kProbePrefix.data(), static_cast<int>(::getpid()),
+                salt);
   return buf;
+}
+
+// The pid in a probe file's name (".triage-io-probe-<pid>-<16 hex digits>"),
+// or 0 when the name is not one of ours.
+pid_t probe_owner(std::string_view name) {
+  if (name.substr(0, kProbePrefix.size()) != kProbePrefix) return 0;
+  name.remove_prefix(kProbePrefix.size());
+  const auto dash = name.find('-');
+  if (dash == std::string_view::npos || name.size() - dash - 1 != 16) return 0;
+  for (const char c : name.substr(dash + 1))
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return 0;
+  int pid = 0;
+  const auto [end, ec] = std::from_chars(name.data(), name.data() + dash, pid);
+  if (ec != std::errc() || end != name.data() + dash || pid <= 0) return 0;
+  return pid;
+}
+
+// A probe still being written keeps its file's mtime fresh; one whose
+// process is gone for longer than this is left over.
+constexpr auto kStaleAfter = std::chrono::seconds(10);
+// Folder entries looked at before giving up on leftovers (a huge folder).
+constexpr std::int64_t kMaxScanned = 1'000'000;
+
+struct Leftovers {
+  std::vector<std::string> names;
+  std::int64_t bytes = 0;
+};
+
+// Removes the probe files in dir that an earlier probe left: named like ours,
+// regular files of this user, not modified for kStaleAfter, and whose process
+// no longer exists. A file of another user, or of a process still alive (it
+// may be stuck in fsync and remove its file yet), is left alone.
+Leftovers remove_leftovers(Context& ctx, const std::string& dir) {
+  Leftovers out;
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return out;  // the probe itself reports why
+  DIR* d = ::fdopendir(dfd);
+  if (d == nullptr) {
+    ::close(dfd);
+    return out;
+  }
+  const auto stale_before = std::chrono::system_clock::now() - kStaleAfter;
+  std::int64_t scanned = 0;
+  while (const dirent* e = ::readdir(d)) {
+    if (++scanned > kMaxScanned || (scanned % 4096 == 0 && ctx.cancelled())) break;
+    const pid_t pid = probe_owner(e->d_name);
+    if (pid == 0 || pid == ::getpid()) continue;
+    struct stat st {};
+    if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_uid != ::geteuid())
+      continue;
+    const auto mtime = std::chrono::system_clock::time_point(
+        std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec));
+    if (mtime > stale_before) continue;
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (::unlinkat(dfd, e->d_name, 0) != 0) continue;
+    out.names.emplace_back(e->d_name);
+    out.bytes += st.st_size;
+  }
+  ::closedir(d);
+  return out;
+}
+
+void report_leftovers(Context& ctx, const std::string& dir, const Leftovers& left) {
+  ctx.attribute("leftover_probe_files_removed", std::to_string(left.names.size()));
+  if (left.names.empty()) return;
+  std::string names;
+  for (std::size_t i = 0; i < left.names.size() && i < 5; ++i)
+    names += (i ? ", " : "") + left.names[i];
+  if (left.names.size() > 5) names += ", ...";
+  ctx.finding(Severity::warning,
+              "Removed " + std::to_string(left.names.size()) +
+                  " probe file(s) an earlier io_probe left in " + dir,
+              names + " (" + human_bytes(static_cast<double>(left.bytes)) +
+                  "): the probe that wrote them never finished, its process was killed or stuck "
+                  "in the kernel",
+              "An earlier probe of this folder hung past its deadline: look for hung tasks and "
+              "I/O errors in dmesg ('blocked for more than 120 seconds'), a hung mount or "
+              "server (findmnt; for NFS/SMB/FUSE the server's health), or a throttled device.");
 }
 
 }  // namespace
@@ -98,6 +185,9 @@ void IoProbeCheck::run(Context& ctx) {
   const auto size = ctx.param<std::int64_t>("size", 1 << 20);
   if (size < 1 || size > kMaxSize)
     throw ParamError("param 'size' must be from 1 to " + std::to_string(kMaxSize) + " bytes");
+
+  const Leftovers leftovers = remove_leftovers(ctx, dir);
+  report_leftovers(ctx, dir, leftovers);
 
   ProbeFile file(dir + (dir.back() == '/' ? "" : "/") + probe_name());
   auto fail = [&](int err, std::string_view step) {

@@ -160,3 +160,74 @@ TEST_CASE("io_probe stops when cancelled and still cleans up", "[io_probe]") {
   CHECK(r.error.find("cancelled") != std::string::npos);
   CHECK(is_empty(dir.path().string()));
 }
+
+namespace {
+
+// A pid that no process has: a child's, once it is reaped.
+pid_t dead_pid() {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return pid;
+}
+
+std::string probe_file_name(pid_t pid) {
+  return ".triage-io-probe-" + std::to_string(pid) + "-0123456789abcdef";
+}
+
+}  // namespace
+
+TEST_CASE("io_probe removes the probe file an earlier, vanished probe left, and says so",
+          "[io_probe]") {
+  triage::test::TempDir dir;
+  const auto d = dir.path();
+  const std::string left = probe_file_name(dead_pid());
+  make_file((d / left).string(), 3 << 20, 60);
+  // Not leftovers: a live process's (pid 1 always exists), a fresh one (its
+  // probe may still be writing), a name that is not ours, and a symlink.
+  const std::string live = probe_file_name(1);
+  make_file((d / live).string(), 10, 60);
+  const std::string fresh = probe_file_name(dead_pid());
+  make_file((d / fresh).string(), 10, 0);
+  const std::string other = ".triage-io-probe-12-notours";
+  make_file((d / other).string(), 10, 60);
+  const std::string link = probe_file_name(dead_pid());
+  make_file((d / "victim").string(), 10, 60);
+  fs::create_symlink(d / "victim", d / link);
+
+  const auto r = probe({{"target", d.string()}});
+  INFO(r.summary << " " << r.error);
+  CHECK(r.status() == Status::warning);
+  CHECK(r.attributes.at("leftover_probe_files_removed") == "1");
+  const auto* f = r.finding(Severity::warning, "Removed 1 probe file(s)");
+  REQUIRE(f != nullptr);
+  CHECK(f->detail.find(left) != std::string::npos);
+  CHECK(f->detail.find("3.0 MiB") != std::string::npos);
+  CHECK(f->remediation.find("dmesg") != std::string::npos);
+  CHECK_FALSE(fs::exists(d / left));
+  for (const auto& kept : {live, fresh, other, link, std::string("victim")})
+    CHECK(fs::exists(fs::symlink_status(d / kept)));
+  // The probe's own metrics are there as always.
+  CHECK(r.metric("fsync_ms") != nullptr);
+
+  // Once removed, the next probe has nothing to say.
+  const auto again = probe({{"target", d.string()}});
+  CHECK(again.status() == Status::ok);
+  CHECK(again.attributes.at("leftover_probe_files_removed") == "0");
+}
+
+TEST_CASE("io_probe never removes another user's file named like a leftover", "[io_probe]") {
+  if (::geteuid() != 0) {
+    WARN("not root: cannot make a file of another user, test skipped");
+    return;
+  }
+  triage::test::TempDir dir;
+  const auto d = dir.path();
+  const std::string planted = probe_file_name(dead_pid());
+  make_file((d / planted).string(), 10, 60);
+  REQUIRE(::chown((d / planted).c_str(), 65534, 65534) == 0);
+  const auto r = probe({{"target", d.string()}});
+  CHECK(r.status() == Status::ok);
+  CHECK(fs::exists(d / planted));
+}

@@ -78,8 +78,12 @@ class HostProcess {
   HostProcess(const HostProcess&) = delete;
   HostProcess& operator=(const HostProcess&) = delete;
 
+  // exit_status() of a host that did not end after SIGKILL (never a wait status).
+  static constexpr int kUnkillable = -1;
+
   const Plugin& plugin() const { return plugin_; }
-  bool alive() const { return !dead_.load(); }
+  // False once it ended or the core asked it to end: new checks go elsewhere.
+  bool alive() const { return !dead_.load() && !kill_requested_.load(); }
   // True when the host ended without the core asking it to.
   bool crashed() const { return dead_.load() && !kill_requested_.load(); }
   std::string exit_description() const;
@@ -100,6 +104,7 @@ class HostProcess {
   void drain(FrameDecoder& decoder);  // handles the complete frames received
   bool send(std::uint8_t type, const nlohmann::json& payload);
   void finish_all(const std::string& reason, bool collateral);
+  void give_up();  // stops waiting for a host that SIGKILL did not end
 
   Plugin plugin_;
   std::shared_ptr<LogBudget> log_budget_;
