@@ -70,10 +70,10 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
 string(CONCAT CPACK_DEBIAN_RUNTIME_DESCRIPTION
   "plugin-based diagnostics of real systems, with remediation\n"
   "Triage runs check plugins concurrently against real systems (DNS, TCP,\n"
-  "HTTP, TLS, routes, filesystems, backups, Azure Blob storage) and says what\n"
-  "is broken, the evidence, and what to do about it. Plugins load through a\n"
-  "stable C ABI and run in their own host processes, so a plugin that crashes\n"
-  "or hangs cannot take a run down. Reports are JSON with text, NDJSON,\n"
+  "HTTP, TLS, routes, filesystems, backups, Azure Blob storage, Kafka) and\n"
+  "says what is broken, the evidence, and what to do about it. Plugins load\n"
+  "through a stable C ABI and run in their own host processes, so a plugin\n"
+  "that crashes or hangs cannot take a run down. Reports are JSON with text, NDJSON,\n"
   "Nagios, JUnit and Prometheus views.")
 
 set(CPACK_DEBIAN_SDK_PACKAGE_NAME triage-sdk-dev)

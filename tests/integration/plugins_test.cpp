@@ -73,11 +73,12 @@ TEST_CASE("triage plugins lists the network plugin and its six check types", "[p
   INFO(describe(json));
   CHECK(json.exit_code == 0);
   const auto doc = parse_json(json.out);
-  // The built-in plugins (network, storage), found in name order.
-  REQUIRE(doc.at("plugins").size() == 2);
+  // The built-in plugins (network, storage, streaming), found in name order.
+  REQUIRE(doc.at("plugins").size() == 3);
   const auto& network = doc.at("plugins").at(0);
   CHECK(network.at("name") == "network");
   CHECK(doc.at("plugins").at(1).at("name") == "storage");
+  CHECK(doc.at("plugins").at(2).at("name") == "streaming");
   CHECK(network.at("abi").get<std::string>().rfind("1.", 0) == 0);
   std::set<std::string> types;
   for (const auto& t : network.at("check_types")) {
