@@ -73,8 +73,8 @@ string(CONCAT CPACK_DEBIAN_RUNTIME_DESCRIPTION
   "HTTP, TLS, routes, filesystems, backups, Azure Blob storage, Kafka) and\n"
   "says what is broken, the evidence, and what to do about it. Plugins load\n"
   "through a stable C ABI and run in their own host processes, so a plugin\n"
-  "that crashes or hangs cannot take a run down. Reports are JSON with text, NDJSON,\n"
-  "Nagios, JUnit and Prometheus views.")
+  "that crashes or hangs cannot take a run down. Reports are JSON with text,\n"
+  "NDJSON, Nagios, JUnit and Prometheus views.")
 
 set(CPACK_DEBIAN_SDK_PACKAGE_NAME triage-sdk-dev)
 set(CPACK_DEBIAN_SDK_PACKAGE_SECTION libdevel)
