@@ -11,8 +11,11 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace triage::test {
 
@@ -175,6 +178,77 @@ class Azurite {
   Certs certs_;
   std::uint16_t port_ = 0;
   std::unique_ptr<Process> process_;
+};
+
+// librdkafka's mock Kafka cluster (the real Kafka protocol, served by
+// librdkafka 2.0.2) with `brokers` brokers on 127.0.0.1, run by the
+// triage_kafka_mock tool (tests/support/kafka_mock.cpp, whose top comment
+// lists the commands and what the mock can and cannot do: e.g. no ListGroups,
+// DescribeGroups or DescribeConfigs, and a broker set down keeps its place in
+// Metadata). The fixture talks to the tool over its stdin and stdout; every
+// method returns once the tool answered, i.e. once the change is made.
+// Not thread-safe. The destructor closes the tool's stdin, on which the tool
+// destroys the cluster and exits, and reaps it (SIGKILL after a grace period).
+// Include <nlohmann/json.hpp> to build commands and read answers.
+class KafkaMock {
+ public:
+  struct Broker {
+    std::int32_t id = 0;
+    std::uint16_t port = 0;
+  };
+
+  explicit KafkaMock(int brokers = 3);
+  ~KafkaMock();
+  KafkaMock(const KafkaMock&) = delete;
+  KafkaMock& operator=(const KafkaMock&) = delete;
+
+  // "127.0.0.1:<port>,..." in broker id order.
+  const std::string& bootstrap() const { return bootstrap_; }
+  // By id (the mock numbers them 1..brokers).
+  const std::vector<Broker>& brokers() const { return brokers_; }
+
+  // Sends one command (see kafka_mock.cpp) and returns the tool's answer;
+  // throws std::runtime_error when the answer is {"ok":false,...} (its error
+  // is the message), when the tool does not answer within 60 s, or after stop().
+  nlohmann::json command(const nlohmann::json& cmd);
+
+  // Returns the layout the cluster made: {"ok":true,"partitions":[{"partition":
+  // 0,"leader":id,"replicas":[ids]},...]}. The mock ignores `replicas` (every
+  // partition is on the first min(3, brokers) brokers).
+  nlohmann::json create_topic(const std::string& name, int partitions, int replicas);
+  // id -1: every broker.
+  void broker_down(std::int32_t id);
+  void broker_up(std::int32_t id);
+  // The broker delays each response by ms.
+  void set_rtt(std::int32_t id, int ms);
+  // Moves the partition's leadership (-1: no leader).
+  void set_leader(const std::string& topic, std::int32_t partition, std::int32_t id);
+  // Produces count small messages to exactly that partition, with that
+  // message timestamp (ms since the epoch; now when not given), and returns
+  // the partition's high watermark once all were acknowledged.
+  std::int64_t produce(const std::string& topic, std::int32_t partition, int count,
+                       std::optional<std::int64_t> timestamp_ms = std::nullopt);
+  // Commits offset for group, as a consumer outside the group does.
+  void commit(const std::string& group, const std::string& topic, std::int32_t partition,
+              std::int64_t offset);
+
+  // Closes the tool's stdin and waits for it to exit (SIGKILL after a grace
+  // period); returns its exit status, 128 + signal when killed, as
+  // run_command does. Later calls return the same; the destructor calls it.
+  int stop();
+
+ private:
+  std::string read_line(std::chrono::milliseconds timeout);
+  [[noreturn]] void fail(const std::string& what);
+
+  TempDir dir_;
+  pid_t pid_ = -1;
+  int to_tool_ = -1;     // the tool's stdin
+  int from_tool_ = -1;   // the tool's stdout
+  std::string pending_;  // read from the tool, not yet a whole line
+  std::optional<int> status_;
+  std::string bootstrap_;
+  std::vector<Broker> brokers_;
 };
 
 }  // namespace triage::test

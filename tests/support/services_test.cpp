@@ -1,5 +1,6 @@
 // Proves the fixtures against the real services by talking to them over raw
-// sockets, so that a fault in a plugin cannot hide a fault in the fixture.
+// sockets (to the Kafka mock: with a librdkafka client of the test's own), so
+// that a fault in a plugin cannot hide a fault in the fixture.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -9,14 +10,19 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include <librdkafka/rdkafka.h>
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "services.hpp"
 
@@ -26,6 +32,7 @@ using namespace std::chrono_literals;
 using triage::test::Blackhole;
 using triage::test::Dnsmasq;
 using triage::test::free_port;
+using triage::test::KafkaMock;
 using triage::test::Nginx;
 using triage::test::Process;
 using triage::test::run_command;
@@ -217,6 +224,132 @@ std::string read_file(const std::filesystem::path& file) {
 
 bool reaped(pid_t pid) {
   return ::waitpid(pid, nullptr, WNOHANG) == -1 && errno == ECHILD;
+}
+
+// --- a librdkafka client of the test's own, to check the Kafka mock ---
+
+class KafkaClient {
+ public:
+  KafkaClient(rd_kafka_type_t type, const std::string& bootstrap, const std::string& group = {}) {
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    char errstr[512];
+    auto set = [&](const char* name, const std::string& value) {
+      REQUIRE(rd_kafka_conf_set(conf, name, value.c_str(), errstr, sizeof errstr) ==
+              RD_KAFKA_CONF_OK);
+    };
+    set("bootstrap.servers", bootstrap);
+    // Bounds each request (default 60 s), so that a fault fails rather than stalls.
+    set("socket.timeout.ms", "5000");
+    // Warnings and errors only: a broker set down is expected here.
+    set("log_level", "4");
+    // Back soon after a broker comes back up (default: up to 10 s later).
+    set("reconnect.backoff.max.ms", "1000");
+    if (!group.empty()) set("group.id", group);
+    rk_ = rd_kafka_new(type, conf, errstr, sizeof errstr);
+    INFO(errstr);
+    REQUIRE(rk_ != nullptr);
+  }
+  ~KafkaClient() { rd_kafka_destroy(rk_); }
+  KafkaClient(const KafkaClient&) = delete;
+  KafkaClient& operator=(const KafkaClient&) = delete;
+  rd_kafka_t* get() const { return rk_; }
+
+ private:
+  rd_kafka_t* rk_ = nullptr;
+};
+
+struct PartitionList {
+  PartitionList() : list(rd_kafka_topic_partition_list_new(1)) {}
+  ~PartitionList() { rd_kafka_topic_partition_list_destroy(list); }
+  PartitionList(const PartitionList&) = delete;
+  PartitionList& operator=(const PartitionList&) = delete;
+  rd_kafka_topic_partition_list_t* list;
+};
+
+// Only while the partition's leader is up: librdkafka 2.0.2 ignores this
+// call's timeout while it is down (see kafka_mock.cpp).
+std::pair<std::int64_t, std::int64_t> watermarks(const KafkaClient& client,
+                                                 const std::string& topic, int partition) {
+  std::int64_t low = -1, high = -1;
+  REQUIRE(rd_kafka_query_watermark_offsets(client.get(), topic.c_str(), partition, &low, &high,
+                                           10'000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  return {low, high};
+}
+
+std::int64_t committed(const KafkaClient& consumer, const std::string& topic, int partition) {
+  PartitionList partitions;
+  rd_kafka_topic_partition_list_add(partitions.list, topic.c_str(), partition);
+  REQUIRE(rd_kafka_committed(consumer.get(), partitions.list, 10'000) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR);
+  REQUIRE(partitions.list->elems[0].err == RD_KAFKA_RESP_ERR_NO_ERROR);
+  return partitions.list->elems[0].offset;
+}
+
+// The timestamp of the partition's first message, read by a consumer.
+std::int64_t first_timestamp(const std::string& bootstrap, const std::string& topic,
+                             int partition) {
+  KafkaClient consumer(RD_KAFKA_CONSUMER, bootstrap, "triage-reader");
+  PartitionList assignment;
+  rd_kafka_topic_partition_list_add(assignment.list, topic.c_str(), partition)->offset = 0;
+  REQUIRE(rd_kafka_assign(consumer.get(), assignment.list) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer.get(), 100);
+    if (message == nullptr) continue;
+    const bool ok = message->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+    const std::int64_t timestamp = rd_kafka_message_timestamp(message, &type);
+    rd_kafka_message_destroy(message);
+    if (!ok) continue;
+    CHECK(type == RD_KAFKA_TIMESTAMP_CREATE_TIME);
+    return timestamp;
+  }
+  FAIL("no message from " << topic << "/" << partition << " within 10 s");
+  return -1;
+}
+
+// The local addresses of the TCP sockets listening on port, as the kernel
+// lists them in /proc/net/tcp (IPv4, 8 hex digits) and tcp6 (32 hex digits).
+std::vector<std::string> listeners(std::uint16_t port) {
+  std::vector<std::string> found;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state;
+      fields >> slot >> local >> remote >> state;
+      const auto colon = local.rfind(':');
+      if (state == "0A" && colon != std::string::npos &&  // 0A: LISTEN
+          std::stoul(local.substr(colon + 1), nullptr, 16) == port) {
+        found.push_back(local.substr(0, colon));
+      }
+    }
+  }
+  return found;
+}
+
+// /proc/net/tcp prints the address as the 32-bit value in memory, in hex.
+std::string loopback_hex() {
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08X", static_cast<unsigned>(htonl(INADDR_LOOPBACK)));
+  return hex;
+}
+
+int metadata_broker_count(const KafkaClient& client) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  // In short attempts: a request that went to a broker just set down, before
+  // the client saw its connection close, waits for that broker until it times
+  // out (this is no timing assertion: any attempt may succeed).
+  for (int attempt = 0; attempt < 5 && err != RD_KAFKA_RESP_ERR_NO_ERROR; ++attempt) {
+    err = rd_kafka_metadata(client.get(), 0, nullptr, &metadata, 2'000);
+  }
+  REQUIRE(err == RD_KAFKA_RESP_ERR_NO_ERROR);
+  const int count = metadata->broker_cnt;
+  rd_kafka_metadata_destroy(metadata);
+  return count;
 }
 
 }  // namespace
@@ -452,4 +585,101 @@ TEST_CASE("dnsmasq processes are gone after destruction") {
     CHECK(wait_for_tcp(port, 0ms));
   }
   CHECK_FALSE(wait_for_tcp(port, 0ms));
+}
+
+TEST_CASE("KafkaMock serves topics, watermarks and commits on loopback") {
+  KafkaMock kafka;
+  REQUIRE(kafka.brokers().size() == 3);
+  std::string expected_bootstrap;
+  for (std::size_t i = 0; i < kafka.brokers().size(); ++i) {
+    const auto& broker = kafka.brokers()[i];
+    CHECK(broker.id == static_cast<std::int32_t>(i + 1));
+    // Listening on 127.0.0.1 only, nothing on IPv6 or a wildcard address.
+    CHECK(listeners(broker.port) == std::vector<std::string>{loopback_hex()});
+    expected_bootstrap +=
+        (i == 0 ? "" : ",") + std::string("127.0.0.1:") + std::to_string(broker.port);
+  }
+  CHECK(kafka.bootstrap() == expected_bootstrap);
+
+  const auto layout = kafka.create_topic("orders", 4, 3);
+  REQUIRE(layout.at("partitions").size() == 4);
+  for (const auto& partition : layout.at("partitions")) {
+    CHECK(partition.at("replicas") == nlohmann::json{1, 2, 3});
+  }
+  // Fixed leaders, so that broker 2 going down below affects partition 1 only.
+  for (int partition = 0; partition < 4; ++partition) {
+    kafka.set_leader("orders", partition, partition % 3 + 1);
+  }
+
+  constexpr std::int64_t kThen = 1'600'000'000'000;  // 2020-09-13, ms
+  CHECK(kafka.produce("orders", 0, 5) == 5);
+  CHECK(kafka.produce("orders", 2, 12, kThen) == 12);
+  CHECK(kafka.produce("orders", 2, 3) == 15);
+  CHECK(kafka.produce("orders", 3, 1) == 1);
+  kafka.commit("billing", "orders", 2, 7);
+  kafka.commit("billing", "orders", 3, 1);
+
+  KafkaClient client(RD_KAFKA_PRODUCER, kafka.bootstrap());
+  CHECK(watermarks(client, "orders", 0) == std::pair<std::int64_t, std::int64_t>{0, 5});
+  CHECK(watermarks(client, "orders", 1) == std::pair<std::int64_t, std::int64_t>{0, 0});
+  CHECK(watermarks(client, "orders", 2) == std::pair<std::int64_t, std::int64_t>{0, 15});
+  CHECK(watermarks(client, "orders", 3) == std::pair<std::int64_t, std::int64_t>{0, 1});
+
+  KafkaClient billing(RD_KAFKA_CONSUMER, kafka.bootstrap(), "billing");
+  CHECK(committed(billing, "orders", 2) == 7);
+  CHECK(committed(billing, "orders", 3) == 1);
+  CHECK(committed(billing, "orders", 0) == RD_KAFKA_OFFSET_INVALID);  // never committed
+
+  CHECK(first_timestamp(kafka.bootstrap(), "orders", 2) == kThen);
+
+  // The tool keeps answering with a broker down.
+  kafka.broker_down(2);
+  // As the mock does: the broker stays in Metadata (and keeps partition 1).
+  CHECK(metadata_broker_count(client) == 3);
+  kafka.set_rtt(3, 5);
+  const auto marks = kafka.command({{"cmd", "watermarks"}, {"topic", "orders"}, {"partition", 2}});
+  CHECK(marks.at("low") == 0);
+  CHECK(marks.at("high") == 15);
+  CHECK(kafka.produce("orders", 0, 2) == 7);
+  kafka.set_leader("orders", 1, 3);
+  CHECK(kafka.produce("orders", 1, 4) == 4);
+  kafka.broker_up(2);
+  kafka.set_rtt(3, 0);
+  // After broker_up: the group's coordinator, fixed by a hash of its name, may be broker 2.
+  kafka.commit("billing", "orders", 1, 2);
+  CHECK(committed(billing, "orders", 1) == 2);
+}
+
+TEST_CASE("KafkaMock answers bad commands with errors") {
+  CHECK_THROWS_AS(KafkaMock(0), std::runtime_error);  // the tool refuses to start
+  KafkaMock kafka(1);
+  REQUIRE(kafka.brokers().size() == 1);
+  kafka.create_topic("events", 2, 1);
+  CHECK_THROWS_AS(kafka.command({{"cmd", "no-such-command"}}), std::runtime_error);
+  CHECK_THROWS_AS(kafka.command({{"cmd", "topic"}, {"name", "x"}}), std::runtime_error);
+  CHECK_THROWS_AS(kafka.create_topic("events", 2, 1), std::runtime_error);  // exists
+  CHECK_THROWS_AS(kafka.produce("missing", 0, 1), std::runtime_error);
+  CHECK_THROWS_AS(kafka.produce("events", 2, 1), std::runtime_error);
+  CHECK_THROWS_AS(kafka.commit("g", "events", -1, 0), std::runtime_error);
+  CHECK_THROWS_AS(kafka.broker_down(9), std::runtime_error);
+  CHECK_THROWS_AS(kafka.set_leader("events", 0, 9), std::runtime_error);
+  // Nothing above created a topic by accident, and the tool still works.
+  const auto marks = kafka.command({{"cmd", "watermarks"}, {"topic", "events"}, {"partition", 1}});
+  CHECK(marks.at("high") == 0);
+  CHECK_THROWS_AS(kafka.command({{"cmd", "watermarks"}, {"topic", "missing"}, {"partition", 0}}),
+                  std::runtime_error);
+  CHECK(kafka.produce("events", 1, 3) == 3);
+}
+
+TEST_CASE("KafkaMock exits cleanly when its stdin closes") {
+  std::vector<std::uint16_t> ports;
+  {
+    KafkaMock kafka(2);
+    for (const auto& broker : kafka.brokers()) ports.push_back(broker.port);
+    for (const auto port : ports) CHECK(wait_for_tcp(port, 0ms));
+    CHECK(kafka.stop() == 0);  // exited by itself, status 0
+    CHECK(kafka.stop() == 0);
+    CHECK_THROWS_AS(kafka.broker_down(1), std::runtime_error);
+  }
+  for (const auto port : ports) CHECK_FALSE(wait_for_tcp(port, 0ms));
 }

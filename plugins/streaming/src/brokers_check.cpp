@@ -44,7 +44,7 @@ void BrokersCheck::run(Context& ctx) {
   auto session = open_session(ctx);
   Session& s = *session;
   double metadata_ms = 0;
-  const Metadata md = read_metadata(ctx, s, "", &metadata_ms);
+  const Metadata md = read_metadata(ctx, s, &metadata_ms);
   if (!md) return;
   std::vector<Broker> brokers;
   std::vector<std::int32_t> ids;
@@ -58,7 +58,10 @@ void BrokersCheck::run(Context& ctx) {
                          *controller_id = rd_kafka_controllerid(client->rk(), wait);
                        }))
     return ctx.error("cancelled while asking for the controller");
-  const int controller = *controller_id;
+  // A controller id that is no listed broker is none (librdkafka's mock
+  // cluster names 0).
+  const int controller =
+      std::find(ids.begin(), ids.end(), *controller_id) != ids.end() ? *controller_id : -1;
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(budget_ms(ctx));
   const auto probed = probe_brokers(ctx, s.connection, brokers, until);
 

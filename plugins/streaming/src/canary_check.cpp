@@ -73,7 +73,7 @@ void CanaryCheck::run(Context& ctx) {
   Session& s = *session;
   // The topic must exist: checked on the consumer handle, which never asks
   // the cluster to create it.
-  const Metadata md = read_metadata(ctx, s, topic);
+  const Metadata md = read_metadata(ctx, s);
   if (!md) return;
   const auto* t = find_topic(*md, topic);
   if (t == nullptr || t->err != RD_KAFKA_RESP_ERR_NO_ERROR)

@@ -164,7 +164,7 @@ void ConsumerLagCheck::run(Context& ctx) {
   // With a topic: its partitions, so that those never committed show.
   std::vector<std::pair<std::string, std::int32_t>> only;
   if (!topic.empty()) {
-    const Metadata md = read_metadata(ctx, s, topic);
+    const Metadata md = read_metadata(ctx, s);
     if (!md) return;
     const auto* t = find_topic(*md, topic);
     if (t == nullptr || t->err != RD_KAFKA_RESP_ERR_NO_ERROR)

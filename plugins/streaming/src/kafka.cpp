@@ -168,7 +168,7 @@ void report_failure(Context& ctx, Session& s, rd_kafka_resp_err_t err, const std
   ctx.status(Status::critical, s.connection.bootstrap_text + ": " + d.title + " (" + what + ")");
 }
 
-Metadata read_metadata(Context& ctx, Session& s, const std::string& topic, double* ms) {
+Metadata read_metadata(Context& ctx, Session& s, double* ms) {
   struct Result {
     const rd_kafka_metadata_t* md = nullptr;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
@@ -179,13 +179,13 @@ Metadata read_metadata(Context& ctx, Session& s, const std::string& topic, doubl
   };
   auto r = std::make_shared<Result>();
   const int wait = budget_ms(ctx);
-  const bool done = run_cancellable(ctx, [r, client = s.client, topic, wait] {
-    rd_kafka_topic_t* rkt = nullptr;
-    if (!topic.empty()) rkt = rd_kafka_topic_new(client->rk(), topic.c_str(), nullptr);
+  // Always every topic: a Metadata request (below v4) that names a topic
+  // makes a broker with auto.create.topics.enable create it. A check must
+  // never create a topic, so a named one is looked up in the full list.
+  const bool done = run_cancellable(ctx, [r, client = s.client, wait] {
     const auto t0 = Clock::now();
-    r->err = rd_kafka_metadata(client->rk(), topic.empty() ? 1 : 0, rkt, &r->md, wait);
+    r->err = rd_kafka_metadata(client->rk(), 1, nullptr, &r->md, wait);
     r->ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    if (rkt != nullptr) rd_kafka_topic_destroy(rkt);
   });
   if (!done) {
     ctx.error("cancelled while reading metadata");
@@ -221,14 +221,29 @@ std::vector<Watermarks> read_watermarks(Context& ctx, Session& s, const std::str
                                         const std::vector<std::int32_t>& partitions) {
   auto out = std::make_shared<std::vector<Watermarks>>(partitions.size());
   for (auto& w : *out) w.err = RD_KAFKA_RESP_ERR__TIMED_OUT;
-  const auto until = Clock::now() + std::chrono::milliseconds(budget_ms(ctx));
-  const bool done = run_cancellable(ctx, [out, client = s.client, topic, partitions, until] {
-    for (std::size_t i = 0; i < partitions.size(); ++i) {
+  const int wait = budget_ms(ctx);
+  // offsets_for_times with the logical offsets earliest (-2) and latest (-1):
+  // all partitions in one call, and unlike query_watermark_offsets it keeps
+  // to its timeout while a partition's leader is down.
+  const bool done = run_cancellable(ctx, [out, client = s.client, topic, partitions, wait] {
+    const auto until = Clock::now() + std::chrono::milliseconds(wait);
+    for (const std::int64_t which : {std::int64_t{-2}, std::int64_t{-1}}) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
-      if (left.count() <= 0) break;
-      auto& w = (*out)[i];
-      w.err = rd_kafka_query_watermark_offsets(client->rk(), topic.c_str(), partitions[i], &w.low,
-                                               &w.high, static_cast<int>(left.count()));
+      if (left.count() <= 0) return;
+      rd_kafka_topic_partition_list_t* list =
+          rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
+      for (const auto p : partitions)
+        rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = which;
+      const rd_kafka_resp_err_t err =
+          rd_kafka_offsets_for_times(client->rk(), list, static_cast<int>(left.count()));
+      for (std::size_t i = 0; i < partitions.size(); ++i) {
+        auto& w = (*out)[i];
+        const auto& e = list->elems[i];
+        w.err = err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : e.err;
+        (which == -2 ? w.low : w.high) = e.offset;
+      }
+      rd_kafka_topic_partition_list_destroy(list);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return;
     }
   });
   if (!done)

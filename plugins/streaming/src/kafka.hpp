@@ -56,11 +56,11 @@ struct MetadataFree {
 };
 using Metadata = std::unique_ptr<const rd_kafka_metadata_t, MetadataFree>;
 
-// Metadata for one topic (topic non-empty) or for the cluster's brokers and
-// all topics. On failure reports it (a critical finding in plain words and
-// status, or ctx.error() when cancelled) and returns nullptr. `ms` gets the
-// round trip time.
-Metadata read_metadata(Context& ctx, Session& s, const std::string& topic, double* ms = nullptr);
+// Metadata: the brokers and every topic (never naming one: that could make
+// the cluster create it). On failure reports it (a critical finding in plain
+// words and status, or ctx.error() when cancelled) and returns nullptr. `ms`
+// gets the round trip time.
+Metadata read_metadata(Context& ctx, Session& s, double* ms = nullptr);
 
 // A plain-words account of a librdkafka error, helped by what it logged.
 struct Diagnosis {

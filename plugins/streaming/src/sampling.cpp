@@ -45,7 +45,7 @@ std::chrono::milliseconds read_sample(const Context& ctx, std::chrono::milliseco
 
 std::optional<TopicSample> sample_topic(Context& ctx, Session& s, const std::string& topic,
                                         std::chrono::milliseconds window) {
-  const Metadata md = read_metadata(ctx, s, topic);
+  const Metadata md = read_metadata(ctx, s);
   if (!md) return std::nullopt;
   const auto* t = find_topic(*md, topic);
   if (t == nullptr || t->err != RD_KAFKA_RESP_ERR_NO_ERROR) {

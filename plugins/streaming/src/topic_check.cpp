@@ -119,7 +119,7 @@ void TopicCheck::run(Context& ctx) {
     throw ParamError("param 'min_insync_replicas' must be from 1 to 100");
   auto session = open_session(ctx);
   Session& s = *session;
-  const Metadata md = read_metadata(ctx, s, topic == "*" ? "" : topic);
+  const Metadata md = read_metadata(ctx, s);
   if (!md) return;
   const auto topics = select_topics(*md, topic);
   if (topics.empty() && topic == "*")
@@ -155,7 +155,9 @@ void TopicCheck::run(Context& ctx) {
   std::map<std::int32_t, int> leaders;  // per listed broker
   for (const auto& [id, _] : index) leaders[id] = 0;
   std::map<std::string, int> min_isr_of;
-  if (min_isr_param == 0) {
+  // DescribeConfigs goes to the controller: without one it would only wait.
+  const int controller = rd_kafka_controllerid(s.client->rk(), 0);
+  if (min_isr_param == 0 && index.count(controller) != 0) {
     std::vector<std::string> names;
     for (const auto* t : topics) names.emplace_back(t->topic);
     min_isr_of = read_min_isr(ctx, s, names);
