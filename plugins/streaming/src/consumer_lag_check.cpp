@@ -178,8 +178,25 @@ void ConsumerLagCheck::run(Context& ctx) {
   double worst_age_s = 0;
   bool age_known = false;
   std::vector<std::string> summary_parts;
+  std::vector<std::pair<std::string, std::int32_t>> all_partitions;  // read once, if needed
   for (const auto& group : groups) {
     GroupOffsets offsets = committed_offsets(ctx, s, group, only);
+    if (offsets.err == RD_KAFKA_RESP_ERR_NO_ERROR && offsets.partitions.empty() && only.empty()) {
+      // "Every partition it committed" is a null topic list in OffsetFetch,
+      // which some brokers (before v2; librdkafka's mock cluster) answer with
+      // nothing: ask again naming every topic's partitions, keep the committed.
+      if (all_partitions.empty()) {
+        const Metadata md = read_metadata(ctx, s);
+        if (!md) return;
+        for (const auto* t : select_topics(*md, "*"))
+          for (int p = 0; p < t->partition_cnt; ++p)
+            all_partitions.emplace_back(t->topic, t->partitions[p].id);
+      }
+      if (!all_partitions.empty()) {
+        offsets = committed_offsets(ctx, s, group, all_partitions);
+        std::erase_if(offsets.partitions, [](const PartitionLag& pl) { return pl.committed < 0; });
+      }
+    }
     if (offsets.err != RD_KAFKA_RESP_ERR_NO_ERROR)
       return report_failure(ctx, s, offsets.err, "reading the committed offsets of group " + group);
     if (offsets.partitions.empty()) {
