@@ -64,6 +64,9 @@ rd_kafka_conf_t* make_conf(const Connection& c, Client* owner) {
   set("reconnect.backoff.ms", "100", "target");
   set("reconnect.backoff.max.ms", "2000", "target");
   set("enable.auto.commit", "false", "target");
+  // Reads are of one message at a known offset: a broker holding a fetch
+  // open for data (500 ms by default) would only add to every read.
+  set("fetch.wait.max.ms", "50", "target");
   set("log.connection.close", "false", "target");
   for (const auto& [name, value] : c.properties) set(name, value, "properties." + name);
   rd_kafka_conf_set_log_cb(conf, on_log);
