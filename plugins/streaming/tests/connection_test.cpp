@@ -5,6 +5,7 @@
 
 #include <triage/testing.hpp>
 
+#include "client.hpp"
 #include "connection.hpp"
 #include "probe.hpp"
 
@@ -45,4 +46,24 @@ TEST_CASE("the ApiVersions v0 request is framed as Kafka expects", "[streaming][
   // size, api_key 18, version 0, correlation id 7, client id "triage"
   const std::string expected("\x00\x00\x00\x10\x00\x12\x00\x00\x00\x00\x00\x07\x00\x06triage", 20);
   CHECK(r == expected);
+}
+
+TEST_CASE("checks with the same cluster and credentials share one client", "[streaming][unit]") {
+  // 127.0.0.1:1: nothing listens there; making a client connects to nothing yet.
+  Connection a;
+  a.bootstrap = parse_bootstrap("127.0.0.1:1");
+  a.bootstrap_text = "127.0.0.1:1";
+  Connection same = a;
+  Connection other_user = a;
+  other_user.security_protocol = "sasl_plaintext";
+  other_user.sasl_mechanism = "PLAIN";
+  other_user.sasl_username = "u";
+  other_user.sasl_password = "p1";
+  Connection other_password = other_user;
+  other_password.sasl_password = "p2";
+  const auto ca = client_for(a);
+  CHECK(client_for(same).get() == ca.get());
+  CHECK(client_for(other_user).get() != ca.get());
+  CHECK(client_for(other_password).get() != client_for(other_user).get());
+  CHECK(client_for(other_password).get() == client_for(other_password).get());
 }
