@@ -75,10 +75,8 @@ void CanaryCheck::run(Context& ctx) {
   // the cluster to create it.
   const Metadata md = read_metadata(ctx, s);
   if (!md) return;
-  const auto* t = find_topic(*md, topic);
-  if (t == nullptr || t->err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return report_failure(ctx, s, t ? t->err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
-                          "reading canary topic " + topic);
+  const auto* t = require_topic(ctx, s, *md, topic, "canary topic");
+  if (t == nullptr) return;
   std::vector<std::int32_t> all;
   for (int p = 0; p < t->partition_cnt; ++p) all.push_back(t->partitions[p].id);
   std::sort(all.begin(), all.end());

@@ -139,10 +139,17 @@ std::vector<LogLine> Client::lines_since(std::uint64_t mark) const {
   return out;
 }
 
-void Client::forward_logs(Context& ctx, std::uint64_t mark) const {
-  std::size_t sent = 0;
-  for (const auto& l : lines_since(mark)) {
-    if (++sent > kForwardedLines) break;
+void Client::forward_logs(Context& ctx, std::uint64_t mark) {
+  std::vector<LogLine> lines;
+  {
+    std::lock_guard lock(log_mutex_);
+    for (auto& l : log_)
+      if (l.seq > mark && !l.forwarded && lines.size() < kForwardedLines) {
+        l.forwarded = true;
+        lines.push_back(l);
+      }
+  }
+  for (const auto& l : lines) {
     const LogLevel level = l.level <= 3   ? LogLevel::error
                            : l.level == 4 ? LogLevel::warning
                            : l.level <= 6 ? LogLevel::info

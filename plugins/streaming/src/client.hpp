@@ -25,7 +25,8 @@ struct LogLine {
   std::uint64_t seq = 0;
   int level = 6;  // syslog: 0 emergency .. 7 debug
   std::string facility;
-  std::string text;  // secrets already replaced by ***
+  std::string text;        // secrets already replaced by ***
+  bool forwarded = false;  // to some check's log already (each line goes to one)
 };
 
 // What became of one produced message (written by the delivery report).
@@ -58,8 +59,10 @@ class Client {
   // The last log line's sequence number: lines after it are what happens next.
   std::uint64_t log_mark() const;
   std::vector<LogLine> lines_since(std::uint64_t mark) const;
-  // Forwards the lines after mark to the check's log (at most 20, at their level).
-  void forward_logs(Context& ctx, std::uint64_t mark) const;
+  // Forwards the lines after mark that no other check forwarded yet to this
+  // check's log (at most 20, at their level): checks sharing a client share
+  // its log, and a line is said once.
+  void forward_logs(Context& ctx, std::uint64_t mark);
 
   // Appends a line (librdkafka's log callback, from its threads).
   void log_line(int level, const char* facility, const char* text);

@@ -166,10 +166,8 @@ void ConsumerLagCheck::run(Context& ctx) {
   if (!topic.empty()) {
     const Metadata md = read_metadata(ctx, s);
     if (!md) return;
-    const auto* t = find_topic(*md, topic);
-    if (t == nullptr || t->err != RD_KAFKA_RESP_ERR_NO_ERROR)
-      return report_failure(ctx, s, t ? t->err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
-                            "reading topic " + topic);
+    const auto* t = require_topic(ctx, s, *md, topic, "topic");
+    if (t == nullptr) return;
     for (int p = 0; p < t->partition_cnt; ++p) only.emplace_back(topic, t->partitions[p].id);
   }
 

@@ -205,6 +205,16 @@ const rd_kafka_metadata_topic_t* find_topic(const rd_kafka_metadata_t& md, const
   return nullptr;
 }
 
+const rd_kafka_metadata_topic_t* require_topic(Context& ctx, Session& s,
+                                               const rd_kafka_metadata_t& md, const std::string& t,
+                                               const std::string& what) {
+  const auto* topic = find_topic(md, t);
+  if (topic != nullptr && topic->err == RD_KAFKA_RESP_ERR_NO_ERROR) return topic;
+  report_failure(ctx, s, topic ? topic->err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                 "reading " + what + " " + t);
+  return nullptr;
+}
+
 std::vector<const rd_kafka_metadata_topic_t*> select_topics(const rd_kafka_metadata_t& md,
                                                             const std::string& topic) {
   std::vector<const rd_kafka_metadata_topic_t*> out;

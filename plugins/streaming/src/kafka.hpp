@@ -78,6 +78,12 @@ void report_failure(Context& ctx, Session& s, rd_kafka_resp_err_t err, const std
 // The partitions of topic t in md, by id.
 const rd_kafka_metadata_topic_t* find_topic(const rd_kafka_metadata_t& md, const std::string& t);
 
+// Topic t in md; when it is absent or in error, reports that (Unknown topic,
+// Not authorized, ...) and returns nullptr. `what` says why it was wanted.
+const rd_kafka_metadata_topic_t* require_topic(Context& ctx, Session& s,
+                                               const rd_kafka_metadata_t& md, const std::string& t,
+                                               const std::string& what);
+
 // Topics a `topic` param names: itself, or for "*" every topic in md whose
 // name does not start with "__" (Kafka's internal topics).
 std::vector<const rd_kafka_metadata_topic_t*> select_topics(const rd_kafka_metadata_t& md,

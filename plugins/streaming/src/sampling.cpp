@@ -30,6 +30,22 @@ std::optional<std::chrono::milliseconds> parse_window(std::string_view t) {
 }
 }  // namespace
 
+std::string sampled_topic_properties(std::string_view sample_rule) {
+  std::string s = R"json(
+    "topic": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 249,
+      "description": "The topic to measure."
+    },
+    "sample": {
+      "type": ["string", "number"],
+      "default": "10s",
+      "description": "Window over which messages are counted (high watermark deltas): a duration (\"10s\", \"500ms\", \"2m\"; a number is seconds), at most 1h. Shortened, with a log line, when longer than the check's timeout allows: give the check a timeout above it. )json";
+  s.append(sample_rule).append("\"\n    }");
+  return s;
+}
+
 std::chrono::milliseconds read_sample(const Context& ctx, std::chrono::milliseconds fallback) {
   if (!ctx.has("sample")) return fallback;
   const auto& v = ctx.params().at("sample");
@@ -47,12 +63,8 @@ std::optional<TopicSample> sample_topic(Context& ctx, Session& s, const std::str
                                         std::chrono::milliseconds window) {
   const Metadata md = read_metadata(ctx, s);
   if (!md) return std::nullopt;
-  const auto* t = find_topic(*md, topic);
-  if (t == nullptr || t->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    report_failure(ctx, s, t ? t->err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
-                   "reading topic " + topic);
-    return std::nullopt;
-  }
+  const auto* t = require_topic(ctx, s, *md, topic, "topic");
+  if (t == nullptr) return std::nullopt;
   TopicSample out;
   for (int p = 0; p < t->partition_cnt; ++p) out.partitions.push_back(t->partitions[p].id);
   std::sort(out.partitions.begin(), out.partitions.end());

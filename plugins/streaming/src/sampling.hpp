@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <triage/plugin.hpp>
@@ -20,6 +21,10 @@ struct TopicSample {
   std::vector<std::int64_t> messages;  // per partition, in the window (or in total)
   double seconds = 0;                  // the window measured (0: current sizes)
 };
+
+// The schema entries of the `topic` and `sample` params (a JSON fragment for
+// schema_with_connection); `sample_rule` ends the sample's description.
+std::string sampled_topic_properties(std::string_view sample_rule);
 
 // Reads the `sample` param (a duration, default 10s; "0" = current sizes).
 // A window longer than the time the check has left is shortened to fit, and

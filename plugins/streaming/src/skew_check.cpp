@@ -10,19 +10,11 @@
 namespace triage::streaming {
 
 namespace {
-const std::string kSchema = schema_with_connection("skew check params", R"json(
-    "topic": {
-      "type": "string",
-      "minLength": 1,
-      "maxLength": 249,
-      "description": "The topic to measure."
-    },
-    "sample": {
-      "type": ["string", "number"],
-      "default": "10s",
-      "description": "Window over which messages per partition are counted (high watermark deltas): a duration (\"10s\", \"500ms\", \"2m\"; a number is seconds), at most 1h. 0 uses the partitions' current sizes (high - low watermark) instead. Shortened, with a log line, when longer than the check's timeout allows: give the check a timeout above it."
-    })json",
-                                                   {"topic"});
+const std::string kSchema = schema_with_connection(
+    "skew check params",
+    sampled_topic_properties(
+        "0 uses the partitions' current sizes (high - low watermark) instead."),
+    {"topic"});
 
 constexpr const char* kSkewed =
     "Data skew (runbook: > 20 %, poor partition key → repartition): a few keys carry most "

@@ -10,24 +10,14 @@
 namespace triage::streaming {
 
 namespace {
-const std::string kSchema = schema_with_connection("throughput check params", R"json(
-    "topic": {
-      "type": "string",
-      "minLength": 1,
-      "maxLength": 249,
-      "description": "The topic to measure."
-    },
-    "sample": {
-      "type": ["string", "number"],
-      "default": "10s",
-      "description": "Window over which messages are counted (high watermark deltas): a duration (\"10s\", \"500ms\", \"2m\"; a number is seconds), from 100ms to 1h. Shortened, with a log line, when longer than the check's timeout allows."
-    },
+const std::string kSchema = schema_with_connection(
+    "throughput check params", sampled_topic_properties("At least 100ms.") + R"json(,
     "min_rate": {
       "type": "number",
       "minimum": 0,
       "description": "Messages per second the topic must at least receive: below it messages_per_s is critical (its default critical range becomes min_rate:). Without it the rate is reported only."
     })json",
-                                                   {"topic"});
+    {"topic"});
 
 constexpr const char* kSilent =
     "Data loss: missing data in pipeline (runbook, critical): the producers stopped or slowed "
