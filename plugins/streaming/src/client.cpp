@@ -34,7 +34,7 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
 }
 
 // librdkafka's configuration for a connection; throws ParamError.
-rd_kafka_conf_t* make_conf(const Connection& c, Client* owner) {
+rd_kafka_conf_t* make_conf(const Connection& c, Client* owner, rd_kafka_type_t type) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];
   auto set = [&](const std::string& name, const std::string& value, const std::string& param) {
@@ -63,10 +63,12 @@ rd_kafka_conf_t* make_conf(const Connection& c, Client* owner) {
   // Reconnect soon after a broker comes back; the checks bound every wait.
   set("reconnect.backoff.ms", "100", "target");
   set("reconnect.backoff.max.ms", "2000", "target");
-  set("enable.auto.commit", "false", "target");
-  // Reads are of one message at a known offset: a broker holding a fetch
-  // open for data (500 ms by default) would only add to every read.
-  set("fetch.wait.max.ms", "50", "target");
+  if (type == RD_KAFKA_CONSUMER) {
+    set("enable.auto.commit", "false", "target");
+    // Reads are of one message at a known offset: a broker holding a fetch
+    // open for data (500 ms by default) would only add to every read.
+    set("fetch.wait.max.ms", "50", "target");
+  }
   set("log.connection.close", "false", "target");
   for (const auto& [name, value] : c.properties) set(name, value, "properties." + name);
   rd_kafka_conf_set_log_cb(conf, on_log);
@@ -75,7 +77,7 @@ rd_kafka_conf_t* make_conf(const Connection& c, Client* owner) {
 }
 
 rd_kafka_t* make_handle(const Connection& c, Client* owner, rd_kafka_type_t type) {
-  rd_kafka_conf_t* conf = make_conf(c, owner);
+  rd_kafka_conf_t* conf = make_conf(c, owner, type);
   if (type == RD_KAFKA_PRODUCER) rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);  // owns conf on success

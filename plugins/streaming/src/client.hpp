@@ -1,7 +1,8 @@
 // One librdkafka handle per cluster and credentials, shared by every check of
 // a plugin host that names the same connection: a config with 20 checks on
 // one cluster opens one set of broker connections, not 20. Handles are kept
-// for the host's life (a run, or a serve process), at most kMaxClients.
+// for the host's life; past 64 clients, the least recently used idle one is
+// closed.
 #pragma once
 
 #include <librdkafka/rdkafka.h>

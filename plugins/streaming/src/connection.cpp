@@ -32,7 +32,7 @@ constexpr std::string_view kConnectionProperties = R"json(
       "description": "SASL user name. Event Hubs: the literal $ConnectionString."
     },
     "sasl_password": {
-      "type": "string",
+      "type": "string", "writeOnly": true, "x-triage-secret": true,
       "maxLength": 65536,
       "description": "SASL password, a secret: give it as ${env:NAME} or ${file:PATH}. Event Hubs: the namespace's connection string."
     },
@@ -40,7 +40,7 @@ constexpr std::string_view kConnectionProperties = R"json(
       "type": "string",
       "minLength": 1,
       "maxLength": 4096,
-      "description": "PEM file of the CA certificate(s) to trust for ssl and sasl_ssl (default: the system's). Certificates and host names are always verified."
+      "description": "PEM file of the CA certificate(s) to trust for ssl and sasl_ssl (default: the system's). Certificates and host names are verified (unless properties turn librdkafka's verification off; the per-broker probe verifies always)."
     },
     "properties": {
       "type": "object",

@@ -279,7 +279,17 @@ void ConsumerLagCheck::run(Context& ctx) {
     return ctx.error("cancelled while reading the group's offsets");
   ctx.metric(kMetrics[0], static_cast<double>(total_lag));
   ctx.metric(kMetrics[1], static_cast<double>(max_lag));
-  if (age_known || total_lag == 0) ctx.metric(kMetrics[2], age_known ? worst_age_s : 0.0);
+  if (age_known || total_lag == 0)
+    ctx.metric(kMetrics[2], age_known ? worst_age_s : 0.0);
+  else if (max_read > 0)
+    // Lagging, but no message could be read at a committed offset (deleted
+    // by retention, or not read in time): say so rather than stay silent.
+    ctx.finding(Severity::warning, "Time lag unknown",
+                "No message at the committed offsets of the lagging partitions could be read, so "
+                "lag_seconds (the RPO measure) is not reported",
+                "Check that the committed offsets are still within the topics' retention "
+                "(kafka-consumer-groups.sh --describe: a committed offset below the log start "
+                "means data was lost to retention) and give the check more time.");
   ctx.metric(kMetrics[3], without_commit);
   std::string summary;
   for (const auto& p : summary_parts) summary += (summary.empty() ? "" : "; ") + p;

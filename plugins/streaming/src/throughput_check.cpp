@@ -1,6 +1,7 @@
 // The throughput check: messages per second written to a topic over a sample
 // window, against a minimum. A producer that went silent is the failure it
 // catches (runbook: "Data loss: missing data in pipeline", critical).
+#include <cstdio>
 #include <numeric>
 #include <string>
 
@@ -49,7 +50,10 @@ void ThroughputCheck::run(Context& ctx) {
       std::accumulate(sample->messages.begin(), sample->messages.end(), std::int64_t{0});
   const double rate = sample->seconds > 0 ? static_cast<double>(total) / sample->seconds : 0;
   // min_rate as the default critical range: a config's thresholds still win.
-  const std::string critical = has_min ? one_decimal(min_rate) + ":" : "";
+  // Full precision: a min_rate of 0.04 must not become the range "0:".
+  char range[64];
+  std::snprintf(range, sizeof range, "%.17g:", min_rate);
+  const std::string critical = has_min ? range : "";
   ctx.metric("messages_per_s", rate, "msg/s", {"", critical});
   ctx.metric(kMetrics[1], static_cast<double>(total));
   std::string summary =

@@ -3,6 +3,7 @@
 // min.insync.replicas), and how evenly leadership is spread over the brokers.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -50,8 +51,8 @@ constexpr MetricDecl kMetrics[] = {
         .remediation("Producers with acks=all get NOT_ENOUGH_REPLICAS: restore the lost "
                      "replicas' brokers; lowering min.insync.replicas trades durability away."),
     metric("leader_skew_pct", "%",
-           "How far the busiest broker's leader count is above an even share, (max - mean) / "
-           "mean x 100 over the brokers")
+           "How far the busiest broker's leader count is above an even share: (max - even) / "
+           "even x 100, even = ceil(partitions led / brokers listed)")
         .warning("50")
         .remediation("Leadership is concentrated on few brokers (hot brokers): run a preferred "
                      "leader election (kafka-leader-election.sh) or reassign partitions."),
@@ -207,8 +208,10 @@ void TopicCheck::run(Context& ctx) {
       sum += n;
       max = std::max<double>(max, n);
     }
-    const double mean = sum / static_cast<double>(leaders.size());
-    skew = mean > 0 ? (max - mean) / mean * 100.0 : 0;
+    // The even share a broker can have: ceil(partitions / brokers), so that
+    // 1 partition over 3 brokers is no skew.
+    const double ideal = std::ceil(sum / static_cast<double>(leaders.size()));
+    skew = ideal > 0 ? (max - ideal) / ideal * 100.0 : 0;
   }
   for (const auto* kind : {&offline, &under_replicated})
     if (kind->size() > kMaxFindings)
