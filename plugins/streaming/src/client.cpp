@@ -170,7 +170,7 @@ void Client::log_line(int level, const char* facility, const char* text) {
   if (log_.size() > kLogLines) log_.pop_front();
 }
 
-std::shared_ptr<Client> client_for(const Connection& connection) {
+std::shared_ptr<Client> client_for(const Connection& connection, bool* created) {
   Pool& p = pool();
   const std::string key = connection.key();
   std::shared_ptr<Client> retired;  // destroyed off the lock, and off this check
@@ -197,6 +197,7 @@ std::shared_ptr<Client> client_for(const Connection& connection) {
       }
     }
     client = std::shared_ptr<Client>(new Client(connection));
+    if (created != nullptr) *created = true;
     p.clients[key] = client;
     p.last_used[key] = ++p.tick;
   }

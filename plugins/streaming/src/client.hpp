@@ -7,6 +7,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -65,11 +66,15 @@ class Client {
   // its log, and a line is said once.
   void forward_logs(Context& ctx, std::uint64_t mark);
 
+  // Whether the cluster was last found with every broker down (set by a
+  // check that gave up on it, cleared by any metadata answer).
+  std::atomic<bool> unreachable{false};
+
   // Appends a line (librdkafka's log callback, from its threads).
   void log_line(int level, const char* facility, const char* text);
 
  private:
-  friend std::shared_ptr<Client> client_for(const Connection&);
+  friend std::shared_ptr<Client> client_for(const Connection&, bool*);
   explicit Client(Connection connection);
 
   Connection connection_;
@@ -86,6 +91,7 @@ class Client {
 // The shared client for this connection (made on first use). Throws
 // triage::ParamError when librdkafka refuses the configuration (a bad
 // property, a mechanism this build lacks), naming the param, never a secret.
-std::shared_ptr<Client> client_for(const Connection& connection);
+// `created`, when given, says whether this call made it.
+std::shared_ptr<Client> client_for(const Connection& connection, bool* created = nullptr);
 
 }  // namespace triage::streaming

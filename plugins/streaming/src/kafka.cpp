@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -39,13 +40,17 @@ Session::~Session() {
 std::unique_ptr<Session> open_session(Context& ctx) {
   auto s = std::make_unique<Session>();
   s->connection = read_connection(ctx);
-  s->client = client_for(s->connection);
-  s->log_mark = s->client->log_mark();
+  bool created = false;
+  s->client = client_for(s->connection, &created);
+  // A new client's first lines (its first connection attempts) may come
+  // before this line: they are this check's.
+  s->log_mark = created ? 0 : s->client->log_mark();
   s->ctx = &ctx;
   return s;
 }
 
-bool run_cancellable(Context& ctx, std::function<void()> work) {
+bool run_cancellable(Context& ctx, std::function<void()> work,
+                     const std::function<bool()>& give_up) {
   struct State {
     std::mutex mutex;
     std::condition_variable cv;
@@ -60,10 +65,38 @@ bool run_cancellable(Context& ctx, std::function<void()> work) {
   }).detach();
   std::unique_lock lock(st->mutex);
   while (!st->done) {
-    if (ctx.cancelled()) return false;
+    if (ctx.cancelled() || (give_up && give_up())) return false;
     st->cv.wait_for(lock, std::chrono::milliseconds(20));
   }
   return true;
+}
+
+bool all_brokers_down(Session& s) {
+  // Without an error callback, librdkafka logs its errors when its main
+  // queue is served.
+  rd_kafka_poll(s.client->rk(), 0);
+  const auto lines = s.client->lines_since(s.log_mark);
+  if (logged(lines, {"brokers are down"})) return true;
+  if (s.client->unreachable.load() &&
+      std::chrono::steady_clock::now() - s.started > std::chrono::milliseconds(2500))
+    return true;
+  // librdkafka says "all brokers are down" once, on the change; a later
+  // check sees each connection attempt fail instead ("HOST:PORT/ID: Connect
+  // to ... failed"). Every bootstrap broker failing since the check began is
+  // the same answer.
+  std::set<std::string> failed;
+  for (const auto& l : lines) {
+    const auto at = l.text.find(": Connect to ");
+    if (at == std::string::npos || l.text.find(" failed", at) == std::string::npos) continue;
+    // "[thrd:HOST:PORT/ID]: HOST:PORT/ID: Connect to ..."
+    const auto from = l.text.rfind("]: ", at);
+    const std::string who = l.text.substr(from == std::string::npos ? 0 : from + 3,
+                                          at - (from == std::string::npos ? 0 : from + 3));
+    failed.insert(who.substr(0, who.find('/')));
+  }
+  for (const auto& b : s.connection.bootstrap)
+    if (failed.count(b.to_string()) == 0) return false;
+  return !s.connection.bootstrap.empty();
 }
 
 rd_kafka_event_t* poll_admin(Context& ctx, rd_kafka_queue_t* q, int wait_ms) {
@@ -182,17 +215,29 @@ Metadata read_metadata(Context& ctx, Session& s, double* ms) {
   // Always every topic: a Metadata request (below v4) that names a topic
   // makes a broker with auto.create.topics.enable create it. A check must
   // never create a topic, so a named one is looked up in the full list.
-  const bool done = run_cancellable(ctx, [r, client = s.client, wait] {
-    const auto t0 = Clock::now();
-    r->err = rd_kafka_metadata(client->rk(), 1, nullptr, &r->md, wait);
-    r->ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-  });
+  const bool done = run_cancellable(
+      ctx,
+      [r, client = s.client, wait] {
+        const auto t0 = Clock::now();
+        r->err = rd_kafka_metadata(client->rk(), 1, nullptr, &r->md, wait);
+        if (r->err == RD_KAFKA_RESP_ERR_NO_ERROR) client->unreachable = false;
+        r->ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      },
+      [&s] { return all_brokers_down(s); });
+  if (!done && !ctx.cancelled()) {
+    // Every broker refused or dropped the connection: no answer will come.
+    s.client->unreachable = true;
+    report_failure(ctx, s, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, "reading metadata");
+    return nullptr;
+  }
   if (!done) {
     ctx.error("cancelled while reading metadata");
     return nullptr;
   }
   if (ms != nullptr) *ms = r->ms;
   if (r->err != RD_KAFKA_RESP_ERR_NO_ERROR || r->md == nullptr) {
+    if (r->err == RD_KAFKA_RESP_ERR__TRANSPORT || r->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+      s.client->unreachable = true;
     report_failure(ctx, s, r->err, "reading metadata");
     return nullptr;
   }

@@ -27,6 +27,7 @@ struct Session {
   Connection connection;
   std::shared_ptr<Client> client;
   std::uint64_t log_mark = 0;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   // Forwards librdkafka's lines since the start to the check's log.
   ~Session();
@@ -41,7 +42,18 @@ std::unique_ptr<Session> open_session(Context& ctx);
 // cancelled check must return at once. Returns false when cancelled first;
 // work then runs on alone until its own (bounded) librdkafka timeout, so it
 // must own what it touches (capture shared_ptrs and values, never locals).
-bool run_cancellable(Context& ctx, std::function<void()> work);
+// `give_up`, when given, is asked at each wake-up too: true stops waiting
+// (and run_cancellable returns false) as a cancellation would.
+bool run_cancellable(Context& ctx, std::function<void()> work,
+                     const std::function<bool()>& give_up = {});
+
+// True once librdkafka said, since the session began, that every broker it
+// knows is down ("N/N brokers are down"), or logged a failed connection to
+// every bootstrap broker, or (after 2.5 s of waiting: longer than the
+// reconnect backoff, so a broker that came back can answer) when an earlier
+// check found the cluster so and no answer came since: librdkafka logs a
+// repeated failure only now and then. Waiting longer would be pointless.
+bool all_brokers_down(Session& s);
 
 // Polls an admin result queue in slices until an event, `wait_ms` or a
 // cancellation; nullptr when none came. Destroy the event.
