@@ -40,6 +40,11 @@ checks:
     type: filesystem
     tags: [storage, local]
     params: { target: all }
+  - id: node
+    plugin: cluster
+    type: node
+    tags: [cluster, local]
+    params: { target: localhost }
 )";
 
 }  // namespace

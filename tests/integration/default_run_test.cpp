@@ -37,8 +37,8 @@ TEST_CASE("the default run diagnoses this machine", "[run][default]") {
 
   std::set<std::string> ids;
   for (const auto& c : report.at("checks")) ids.insert(c.at("id").get<std::string>());
-  CHECK(ids ==
-        std::set<std::string>{"loopback", "hostname", "default-route", "resolver", "filesystems"});
+  CHECK(ids == std::set<std::string>{"loopback", "hostname", "default-route", "resolver",
+                                     "filesystems", "node"});
 
   const auto& loopback = check_of(report, "loopback");
   CHECK(loopback.at("status") == "ok");
@@ -72,6 +72,27 @@ TEST_CASE("the default run shows local filesystem usage", "[run][default]") {
   CHECK(root);
   CHECK(aggregate);
   CHECK(fs.at("attributes").at("fs_type[/]").is_string());
+}
+
+TEST_CASE("the default run shows this node's CPU and memory against the runbook's levels",
+          "[run][default]") {
+  const auto& node = check_of(default_report(), "node");
+  INFO(node.dump(2));
+  CHECK(node.at("plugin") == "cluster");
+  CHECK(node.at("error").is_null());
+  std::set<std::string> names;
+  for (const auto& m : node.at("metrics")) {
+    names.insert(m.at("name").get<std::string>());
+    if (m.at("name") == "cpu_used_pct" || m.at("name") == "memory_used_pct") {
+      CHECK(m.at("value").get<double>() >= 0);
+      CHECK(m.at("value").get<double>() <= 100);
+      CHECK(m.at("warning") == "85");
+      CHECK(m.at("critical") == "95");
+    }
+  }
+  for (const char* name :
+       {"cpu_used_pct", "load_per_cpu", "memory_used_pct", "swap_used_pct", "fd_used_pct"})
+    CHECK(names.count(name) == 1);
 }
 
 // The built-in config must only give params the built-in checks know: an

@@ -61,7 +61,9 @@ TEST_CASE("triage plugins lists the network plugin and its six check types", "[p
   INFO(describe(r));
   CHECK(r.exit_code == 0);
   CHECK(r.err.empty());
-  CHECK(r.out.rfind("network ", 0) == 0);
+  // In name order: cluster comes first.
+  CHECK(r.out.rfind("cluster ", 0) == 0);
+  CHECK(contains(r.out, "\nnetwork 1.0.0 "));
   CHECK_FALSE(contains(r.out, "refused:"));
   CHECK_FALSE(contains(r.out, "c-echo"));
   for (const std::string type : {"dns", "tcp", "http", "tls", "route", "loopback"}) {
@@ -73,12 +75,13 @@ TEST_CASE("triage plugins lists the network plugin and its six check types", "[p
   INFO(describe(json));
   CHECK(json.exit_code == 0);
   const auto doc = parse_json(json.out);
-  // The built-in plugins (network, storage, streaming), found in name order.
-  REQUIRE(doc.at("plugins").size() == 3);
-  const auto& network = doc.at("plugins").at(0);
+  // The built-in plugins, found in name order.
+  REQUIRE(doc.at("plugins").size() == 4);
+  CHECK(doc.at("plugins").at(0).at("name") == "cluster");
+  const auto& network = doc.at("plugins").at(1);
   CHECK(network.at("name") == "network");
-  CHECK(doc.at("plugins").at(1).at("name") == "storage");
-  CHECK(doc.at("plugins").at(2).at("name") == "streaming");
+  CHECK(doc.at("plugins").at(2).at("name") == "storage");
+  CHECK(doc.at("plugins").at(3).at("name") == "streaming");
   CHECK(network.at("abi").get<std::string>().rfind("1.", 0) == 0);
   std::set<std::string> types;
   for (const auto& t : network.at("check_types")) {

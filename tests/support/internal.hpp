@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,16 @@ enum class Startup { listening, exited, timed_out };
 // process exits (typically: a port taken between free_port() and its bind).
 Startup wait_until_listening(const Process& process, const std::vector<std::uint16_t>& ports,
                              std::chrono::milliseconds timeout);
+
+// A plain HTTP/1.0 GET of path from 127.0.0.1:port (the server closes the
+// connection after its answer, never chunked): the status and the body, or
+// nullopt when no whole answer came within timeout (at most 16 MiB read).
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+std::optional<HttpAnswer> loopback_http_get(std::uint16_t port, const std::string& path,
+                                            std::chrono::milliseconds timeout);
 
 // How many times a service is started with fresh ports before its fixture gives up.
 inline constexpr int kStartAttempts = 3;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
@@ -126,6 +127,58 @@ Startup wait_until_listening(const Process& process, const std::vector<std::uint
     }
   }
   return Startup::listening;
+}
+
+std::optional<HttpAnswer> loopback_http_get(std::uint16_t port, const std::string& path,
+                                            std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0) return std::nullopt;
+  const sockaddr_in addr = loopback(port);
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 &&
+      errno != EINPROGRESS)
+    return std::nullopt;
+  auto wait_for = [&](short events) {
+    for (;;) {
+      pollfd pfd{fd.get(), events, 0};
+      const int ready = ::poll(&pfd, 1, static_cast<int>(remaining(deadline).count()));
+      if (ready < 0 && errno == EINTR) continue;
+      return ready == 1;
+    }
+  };
+  if (!wait_for(POLLOUT)) return std::nullopt;
+  int error = 0;
+  socklen_t len = sizeof error;
+  ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &len);
+  if (error != 0) return std::nullopt;
+  const std::string request = "GET " + path +
+                              " HTTP/1.0\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                              "\r\nAccept: application/json\r\n\r\n";
+  for (std::size_t sent = 0; sent < request.size();) {
+    if (!wait_for(POLLOUT)) return std::nullopt;
+    const ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) return std::nullopt;
+    if (n > 0) sent += static_cast<std::size_t>(n);
+  }
+  std::string answer;
+  char buf[16384];
+  for (;;) {
+    if (!wait_for(POLLIN)) return std::nullopt;
+    const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      return std::nullopt;
+    }
+    answer.append(buf, static_cast<std::size_t>(n));
+    if (answer.size() > (16u << 20)) return std::nullopt;
+  }
+  const auto end = answer.find("\r\n\r\n");
+  HttpAnswer out;
+  if (end == std::string::npos || std::sscanf(answer.c_str(), "HTTP/%*s %d", &out.status) != 1)
+    return std::nullopt;
+  out.body = answer.substr(end + 4);
+  return out;
 }
 
 }  // namespace detail

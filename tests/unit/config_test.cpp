@@ -137,7 +137,8 @@ TEST_CASE("the built-in default config parses and targets this machine", "[confi
   const auto config = triage::core::default_config();
   CHECK(config.path.empty());
   CHECK(config.checks.size() >= 4);
-  for (const auto& c : config.checks) CHECK((c.plugin == "network" || c.plugin == "storage"));
+  for (const auto& c : config.checks)
+    CHECK((c.plugin == "network" || c.plugin == "storage" || c.plugin == "cluster"));
   auto copy = config;
   resolve_references(copy);  // it holds no references: nothing to resolve, nothing fails
   REQUIRE(copy.checks.size() == config.checks.size());

@@ -1,0 +1,3 @@
+// Catch2 v2 main of the cluster plugin's tests.
+#define CATCH_CONFIG_MAIN
+#include <catch2/catch.hpp>
