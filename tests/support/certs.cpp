@@ -49,10 +49,19 @@ commonName = supplied
 [leaf_localhost]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
+# clientAuth too: etcd's JSON gateway dials its own gRPC server with the
+# server certificate, which --client-cert-auth then checks as a client's.
+extendedKeyUsage = serverAuth, clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 subjectAltName = DNS:localhost, IP:127.0.0.1
+
+[leaf_client]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
 
 [leaf_wrong_host]
 basicConstraints = critical, CA:FALSE
@@ -134,6 +143,9 @@ Certs make_certs(const std::filesystem::path& dir) {
   certs.wrong_host_key = openssl.new_key("wrong_host");
   certs.wrong_host_cert = openssl.issue("wrong_host", certs.wrong_host_key, "wrong.example",
                                         "leaf_wrong_host", one_year);
+  certs.client_key = openssl.new_key("client");
+  certs.client_cert =
+      openssl.issue("client", certs.client_key, "triage-client", "leaf_client", one_year);
   return certs;
 }
 

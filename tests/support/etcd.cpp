@@ -139,6 +139,10 @@ std::vector<std::string> EtcdCluster::etcd_argv(int i) const {
   if (options_.tls) {
     argv.push_back("--cert-file=" + certs_.valid_cert.string());
     argv.push_back("--key-file=" + certs_.valid_key.string());
+    if (options_.client_cert_auth) {
+      argv.push_back("--client-cert-auth");
+      argv.push_back("--trusted-ca-file=" + certs_.ca.string());
+    }
   }
   if (options_.quota_backend_bytes > 0)
     argv.push_back("--quota-backend-bytes=" + std::to_string(options_.quota_backend_bytes));
@@ -219,6 +223,10 @@ int EtcdCluster::etcdctl(const std::vector<std::string>& args, std::string* outp
   std::vector<std::string> argv{"/usr/bin/etcdctl", "--endpoints=" + endpoints, "--dial-timeout=2s",
                                 "--command-timeout=5s"};
   if (options_.tls) argv.push_back("--cacert=" + certs_.ca.string());
+  if (options_.tls && options_.client_cert_auth) {
+    argv.push_back("--cert=" + certs_.client_cert.string());
+    argv.push_back("--key=" + certs_.client_key.string());
+  }
   if (auth_on_) argv.push_back("--user=root:" + options_.root_password);
   argv.insert(argv.end(), args.begin(), args.end());
   const fs::path log = dir_.path() / ("etcdctl-" + std::to_string(calls++) + ".log");

@@ -18,6 +18,9 @@ struct EtcdOptions {
   // Clients talk https with a certificate from make_certs ("localhost" and
   // 127.0.0.1; trust certs().ca). Peers and /health for readiness stay http.
   bool tls = false;
+  // With tls: clients must present a certificate signed by the test CA
+  // (--client-cert-auth; certs().client_cert and client_key are one).
+  bool client_cert_auth = false;
   // --quota-backend-bytes; 0 for etcd's default (2 GiB). About 1 MiB lets
   // fill_until_nospace() raise the NOSPACE alarm with a few puts.
   std::uint64_t quota_backend_bytes = 0;

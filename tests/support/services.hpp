@@ -65,12 +65,15 @@ bool wait_for_tcp(std::uint16_t port, std::chrono::milliseconds timeout);
 
 // Certificates made by `openssl` in dir: a test CA, and leaf certificates signed
 // by it for "localhost" + IP 127.0.0.1 (valid for a year), an expired one
-// (same names), and one for the wrong host ("wrong.example" only).
+// (same names), one for the wrong host ("wrong.example" only), and a client
+// certificate.
 struct Certs {
   std::filesystem::path ca;  // PEM, the CA certificate to trust
   std::filesystem::path valid_cert, valid_key;
   std::filesystem::path expired_cert, expired_key;
   std::filesystem::path wrong_host_cert, wrong_host_key;
+  // A client certificate (CN triage-client, clientAuth) for mutual TLS.
+  std::filesystem::path client_cert, client_key;
 };
 Certs make_certs(const std::filesystem::path& dir);
 

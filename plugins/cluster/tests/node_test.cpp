@@ -120,11 +120,11 @@ TEST_CASE("node: bad params are unknown and say why", "[node]") {
   CHECK(plain.error.find("not a cgroup v2 folder") != std::string::npos);
 }
 
-TEST_CASE("pressure files: some and full avg10, and a cpu file with no full line",
-          "[node][unit]") {
+TEST_CASE("pressure files: some and full avg10, and a cpu file with no full line", "[node][unit]") {
   triage::test::TempDir dir;
-  write(dir.path() / "io", "some avg10=1.50 avg60=0.80 avg300=0.20 total=12345\n"
-                           "full avg10=12.00 avg60=3.00 avg300=1.00 total=999\n");
+  write(dir.path() / "io",
+        "some avg10=1.50 avg60=0.80 avg300=0.20 total=12345\n"
+        "full avg10=12.00 avg60=3.00 avg300=1.00 total=999\n");
   write(dir.path() / "cpu", "some avg10=7.25 avg60=1.00 avg300=0.00 total=1\n");
   write(dir.path() / "bad", "nothing here\n");
   const auto io = read_pressure((dir.path() / "io").string());
@@ -142,9 +142,10 @@ TEST_CASE("pressure files: some and full avg10, and a cpu file with no full line
 
 TEST_CASE("meminfo, stat, file-nr and loadavg readers", "[node][unit]") {
   triage::test::TempDir dir;
-  write(dir.path() / "meminfo", "MemTotal:       1000 kB\nMemFree:         100 kB\n"
-                                "MemAvailable:    250 kB\nSwapTotal:       400 kB\n"
-                                "SwapFree:        100 kB\n");
+  write(dir.path() / "meminfo",
+        "MemTotal:       1000 kB\nMemFree:         100 kB\n"
+        "MemAvailable:    250 kB\nSwapTotal:       400 kB\n"
+        "SwapFree:        100 kB\n");
   write(dir.path() / "old-meminfo", "MemTotal:       1000 kB\nMemFree:         100 kB\n");
   const auto m = read_meminfo((dir.path() / "meminfo").string());
   REQUIRE(m);
