@@ -1,6 +1,8 @@
 // Helpers shared by the fixture's source files; not part of the public API.
 #pragma once
 
+#include <spawn.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +43,12 @@ struct HttpAnswer {
 };
 std::optional<HttpAnswer> loopback_http_get(std::uint16_t port, const std::string& path,
                                             std::chrono::milliseconds timeout);
+
+// posix_spawn attributes for a service (initialized here; destroy them):
+// its own process group, so that anything it forks can be killed with it,
+// an empty signal mask and every signal at its default (the test runner may
+// have changed both).
+void init_service_attributes(posix_spawnattr_t& attr);
 
 // How many times a service is started with fresh ports before its fixture gives up.
 inline constexpr int kStartAttempts = 3;

@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "services.hpp"
+#include "internal.hpp"
 
 namespace triage::test {
 namespace {
@@ -38,17 +38,7 @@ pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& l
   }
 
   posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t signals;
-  sigemptyset(&signals);
-  posix_spawnattr_setsigmask(&attr, &signals);
-  sigfillset(&signals);
-  sigdelset(&signals, SIGKILL);
-  sigdelset(&signals, SIGSTOP);
-  posix_spawnattr_setsigdefault(&attr, &signals);
+  detail::init_service_attributes(attr);
 
   pid_t pid = -1;
   int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
@@ -123,4 +113,21 @@ bool as_nobody(const std::function<bool()>& fn) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+namespace detail {
+
+void init_service_attributes(posix_spawnattr_t& attr) {
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t signals;
+  sigemptyset(&signals);
+  posix_spawnattr_setsigmask(&attr, &signals);
+  sigfillset(&signals);
+  sigdelset(&signals, SIGKILL);
+  sigdelset(&signals, SIGSTOP);
+  posix_spawnattr_setsigdefault(&attr, &signals);
+}
+
+}  // namespace detail
 }  // namespace triage::test
