@@ -20,10 +20,12 @@
 #include <utility>
 #include <vector>
 
+#include <httplib.h>
 #include <librdkafka/rdkafka.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "replay_server.hpp"
 #include "services.hpp"
 
 namespace {
@@ -682,4 +684,76 @@ TEST_CASE("KafkaMock exits cleanly when its stdin closes") {
     CHECK_THROWS_AS(kafka.broker_down(1), std::runtime_error);
   }
   for (const auto port : ports) CHECK_FALSE(wait_for_tcp(port, 0ms));
+}
+
+TEST_CASE("the replay server matches routes, serves responses in turn and records requests") {
+  const nlohmann::json fixture = {
+      {"about", "a test's own fixture"},
+      {"routes",
+       {{{"path", "/list"},
+         {"query", {{"page", "2"}}},
+         {"responses",
+          {{{"json", {{"page", 2}, {"at", "{{now_s-60}}"}, {"in", "at {{now_s}}"}}}}}}},
+        {{"path", "/list"},
+         {"headers", {{"Authorization", "Bearer good"}}},
+         {"responses",
+          {{{"status", 429}, {"headers", {{"Retry-After", "1"}}}, {"body", "slow down"}},
+           {{"json", {{"next", "{{base_url}}/list?page=2"}}}}}}}}}};
+  triage::test::ReplayServer server(fixture, "");
+  httplib::SSLClient client("localhost", server.port());
+  client.set_ca_cert_path(server.certs().ca.c_str());
+  client.enable_server_certificate_verification(true);
+  const httplib::Headers auth = {{"Authorization", "Bearer good"}};
+
+  auto first = client.Get("/list", auth);
+  REQUIRE(first);
+  CHECK(first->status == 429);
+  CHECK(first->get_header_value("Retry-After") == "1");
+  auto second = client.Get("/list", auth);
+  REQUIRE(second);
+  CHECK(second->status == 200);
+  CHECK(nlohmann::json::parse(second->body)["next"] == server.url("/list?page=2"));
+  auto third = client.Get("/list", auth);  // the last response repeats
+  REQUIRE(third);
+  CHECK(third->status == 200);
+
+  auto page2 = client.Get("/list?page=2");
+  REQUIRE(page2);
+  const auto page2_body = nlohmann::json::parse(page2->body);
+  REQUIRE(page2_body["at"].is_number());  // a whole-string time becomes a number
+  CHECK(page2_body["in"].get<std::string>().rfind("at 1", 0) == 0);  // in text it stays text
+  const auto at = page2_body["at"].get<long long>();
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  CHECK(at <= now - 59);
+  CHECK(at >= now - 120);
+
+  auto unmatched = client.Get("/list");  // no Authorization, no page
+  REQUIRE(unmatched);
+  CHECK(unmatched->status == 404);
+
+  const auto requests = server.requests();
+  REQUIRE(requests.size() == 5);
+  CHECK(requests[0].headers.find("authorization")->second == "Bearer good");
+  CHECK(requests[3].query.find("page")->second == "2");
+}
+
+TEST_CASE("every replay fixture file parses and names its sources") {
+  namespace fs = std::filesystem;
+  int files = 0;
+  for (const auto& entry :
+       fs::directory_iterator(triage::test::replay_fixture("x").parent_path())) {
+    if (entry.path().extension() != ".json") continue;
+    ++files;
+    INFO(entry.path());
+    std::ifstream in(entry.path());
+    const auto doc = nlohmann::json::parse(in);
+    CHECK(doc.at("about").get<std::string>().find("replay") != std::string::npos);
+    CHECK_FALSE(doc.at("sources").empty());
+    // Constructing a server for each scenario validates every route.
+    for (const auto& [name, routes] : doc.value("scenarios", nlohmann::json::object()).items())
+      CHECK_NOTHROW(triage::test::ReplayServer(doc, name));
+  }
+  CHECK(files >= 5);  // databricks, kubernetes, azure_arm, azure_ad, azure_storage
 }

@@ -42,4 +42,34 @@ struct PromqlCheck {
   void run(Context& ctx);
 };
 
+struct DatabricksCheck {
+  static constexpr const char* name = "databricks";
+  static constexpr const char* description =
+      "A Databricks workspace: clusters in error or terminated, clusters at their autoscale "
+      "maximum, failed, runaway and stopped streaming job runs";
+  static const char* const params_schema;
+  static const Metrics metrics;
+  void run(Context& ctx);
+};
+
+struct KubernetesCheck {
+  static constexpr const char* name = "kubernetes";
+  static constexpr const char* description =
+      "A Kubernetes cluster over its API: nodes not ready or under pressure, pods crash-looping, "
+      "failing to pull or pending, restarts, deployments short of replicas";
+  static const char* const params_schema;
+  static const Metrics metrics;
+  void run(Context& ctx);
+};
+
+struct AzureQuotaCheck {
+  static constexpr const char* name = "azure_quota";
+  static constexpr const char* description =
+      "An Azure subscription's quotas in one region (Compute, Network, ... usages): each "
+      "item's usage against its limit";
+  static const char* const params_schema;
+  static const Metrics metrics;
+  void run(Context& ctx);
+};
+
 }  // namespace triage::cluster

@@ -68,24 +68,6 @@ constexpr std::size_t kMaxGetQuery = 4096;
 // Excerpts of an answer that is not the API's JSON (an HTML error page).
 constexpr std::size_t kExcerpt = 200;
 
-std::string url_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3);
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0x0f];
-    }
-  }
-  return out;
-}
-
 std::string seconds_text(double seconds) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", seconds);

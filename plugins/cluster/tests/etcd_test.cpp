@@ -12,6 +12,7 @@
 
 #include <triage/testing.hpp>
 
+#include "check_result.hpp"
 #include "checks.hpp"
 #include "etcd.hpp"
 
@@ -19,9 +20,12 @@ using nlohmann::json;
 using triage::Severity;
 using triage::Status;
 using triage::cluster::EtcdCheck;
+using triage::test::all_text;
 using triage::test::Blackhole;
 using triage::test::EtcdCluster;
 using triage::test::EtcdOptions;
+using triage::test::has;
+using triage::test::value;
 namespace testing = triage::testing;
 
 namespace {
@@ -36,30 +40,6 @@ testing::Options options(std::chrono::milliseconds timeout = std::chrono::second
 
 testing::Result run(const json& params, testing::Options o = options()) {
   return testing::run<EtcdCheck>(params, o);
-}
-
-// Everything a result says, for INFO and for looking for secrets.
-std::string all_text(const testing::Result& r) {
-  std::ostringstream out;
-  out << "summary: " << r.summary << "\nerror: " << r.error << "\n";
-  for (const auto& m : r.metrics) out << "metric " << m.name << " = " << m.value << "\n";
-  for (const auto& f : r.findings)
-    out << "finding " << static_cast<int>(f.severity) << ": " << f.title << " | " << f.detail
-        << " | " << f.remediation << "\n";
-  for (const auto& [k, v] : r.attributes) out << "attribute " << k << " = " << v << "\n";
-  for (const auto& l : r.logs) out << "log " << l << "\n";
-  return out.str();
-}
-
-double value(const testing::Result& r, const std::string& name) {
-  const auto* m = r.metric(name);
-  INFO("metric " << name);
-  REQUIRE(m != nullptr);
-  return m->value;
-}
-
-bool has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include <triage/testing.hpp>
 
+#include "check_result.hpp"
 #include "checks.hpp"
 #include "prometheus.hpp"
 #include "prometheus_api.hpp"
@@ -25,6 +26,7 @@ using triage::Severity;
 using triage::Status;
 using triage::cluster::PrometheusCheck;
 using triage::cluster::PromqlCheck;
+using triage::test::has;
 using triage::testing::Options;
 using triage::testing::Result;
 namespace prom = triage::cluster::prom;
@@ -58,10 +60,6 @@ Result check(json params, Options options = Options(kTimeout)) {
   CHECK(r.undeclared.empty());
   CHECK_FALSE(r.truncated);
   return r;
-}
-
-bool has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 // Whether text appears anywhere in what the check reported.

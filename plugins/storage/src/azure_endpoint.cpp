@@ -108,4 +108,34 @@ Endpoint parse_endpoint(std::string_view target, std::string_view account) {
   return ep;
 }
 
+Endpoint secondary_endpoint(const Endpoint& primary) {
+  Endpoint ep = primary;
+  ep.rewritten_from_dfs = false;
+  const std::string suffix = "-secondary";
+  if (!primary.base_path.empty()) {
+    const auto slash = primary.base_path.find('/', 1);
+    const std::string first =
+        primary.base_path.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
+    if (first == primary.account) {
+      ep.base_path = "/" + primary.account + suffix;
+      return ep;
+    }
+  } else {
+    const auto scheme_end = primary.origin.find("://");
+    const auto host_at = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+    const std::string host = primary.origin.substr(host_at);
+    std::string account = primary.account;
+    for (auto& c : account) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (host.rfind(account + ".blob.", 0) == 0) {
+      ep.origin =
+          primary.origin.substr(0, host_at) + account + suffix + host.substr(account.size());
+      return ep;
+    }
+  }
+  throw ParamError(
+      "cannot derive the secondary endpoint from param 'target' (expected "
+      "https://ACCOUNT.blob.core.windows.net or http://HOST:PORT/ACCOUNT): give "
+      "'secondary', e.g. https://ACCOUNT-secondary.blob.core.windows.net");
+}
+
 }  // namespace triage::storage::azure

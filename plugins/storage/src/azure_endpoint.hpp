@@ -27,6 +27,15 @@ struct Endpoint {
 // not an http(s) URL, has a query, fragment or user info, or names no account.
 Endpoint parse_endpoint(std::string_view target, std::string_view account);
 
+// The account's secondary (read-access geo-redundant) endpoint: the host's
+// first label ACCOUNT becomes ACCOUNT-secondary for ACCOUNT.blob.<suffix>
+// hosts (https://ACCOUNT-secondary.blob.core.windows.net), the first path
+// segment /ACCOUNT becomes /ACCOUNT-secondary for path-style (Azurite)
+// endpoints. The account stays the primary's: Shared Key signatures name it.
+// Throws triage::ParamError when neither form applies (custom domain, IP
+// without a path): the caller then needs the secondary URL given.
+Endpoint secondary_endpoint(const Endpoint& primary);
+
 // RFC 3986 percent-encoding of everything but unreserved characters (and '/'
 // when keep_slash): for blob names and query values.
 std::string url_encode(std::string_view s, bool keep_slash = false);

@@ -2,48 +2,10 @@
 
 #include <ctime>
 
+#include "azure_xml.hpp"
+
 namespace triage::storage::azure {
 namespace {
-
-std::string xml_unescape(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '&') {
-      out += s[i];
-      continue;
-    }
-    const auto end = s.find(';', i);
-    const std::string_view entity =
-        end == std::string_view::npos ? std::string_view() : s.substr(i + 1, end - i - 1);
-    if (entity == "amp")
-      out += '&';
-    else if (entity == "lt")
-      out += '<';
-    else if (entity == "gt")
-      out += '>';
-    else if (entity == "quot")
-      out += '"';
-    else if (entity == "apos")
-      out += '\'';
-    else {
-      out += s[i];
-      continue;
-    }
-    i = end;
-  }
-  return out;
-}
-
-std::string element(std::string_view xml, std::string_view name) {
-  const std::string open = "<" + std::string(name) + ">";
-  const std::string close = "</" + std::string(name) + ">";
-  const auto begin = xml.find(open);
-  if (begin == std::string_view::npos) return {};
-  const auto from = begin + open.size();
-  const auto end = xml.find(close, from);
-  if (end == std::string_view::npos) return {};
-  return xml_unescape(xml.substr(from, end - from));
-}
 
 // Printable, one line, bounded: server text goes into reports verbatim otherwise.
 std::string clean(std::string_view s, std::size_t max) {
@@ -120,7 +82,7 @@ Diagnosis auth_failure(const HttpFailure& f) {
 }  // namespace
 
 ErrorBody parse_error_xml(std::string_view body) {
-  return {clean(element(body, "Code"), 100), clean(element(body, "Message"), 300)};
+  return {clean(xml_text(body, "Code"), 100), clean(xml_text(body, "Message"), 300)};
 }
 
 std::string_view auth_name(Auth auth) {
@@ -153,6 +115,20 @@ Diagnosis diagnose_http(const HttpFailure& f) {
             "prefer a user delegation SAS or a stored access policy that can be extended "
             "without redistributing tokens."};
 
+  // Get Blob Service Stats on the secondary of an account without read access
+  // to it (LRS, ZRS, GRS or GZRS rather than RA-GRS / RA-GZRS).
+  if (code == "InsufficientAccountPermissions" && f.operation == "Get Blob Service Stats")
+    return {Severity::critical, "Read access to the secondary region is not enabled", said,
+            "Get Blob Service Stats is served only by the secondary endpoint of an account with "
+            "read-access geo-redundant storage (RA-GRS or RA-GZRS). Set the account's redundancy "
+            "to RA-GRS/RA-GZRS (az storage account update --sku Standard_RAGRS) to check its "
+            "replication, or read the account's Geo-replication (Last sync time) in the portal. "
+            "Without geo-redundancy the Data Lake's 1 hour RPO relies on other backups."};
+  if (code == "InsufficientAccountPermissions")
+    return {Severity::critical, "The account does not allow this operation", said,
+            "The account refused the operation (InsufficientAccountPermissions): reads or "
+            "writes may be disabled on it, or the operation needs a feature the account lacks. "
+            "Check the account's configuration in the portal."};
   if (code == "ContainerNotFound" ||
       (f.status == 404 && code == "ResourceNotFound" && f.auth != Auth::anonymous))
     return {Severity::critical, "Container not found", said,

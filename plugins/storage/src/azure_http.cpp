@@ -6,11 +6,10 @@
 #include <memory>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 
 namespace triage::storage::azure {
 namespace {
-
-constexpr std::size_t kMaxBody = 1024 * 1024;
 
 struct EasyDeleter {
   void operator()(CURL* e) const { curl_easy_cleanup(e); }
@@ -22,13 +21,15 @@ struct SlistDeleter {
 struct State {
   const Context* ctx = nullptr;
   HttpResponse* response = nullptr;
+  std::size_t max_body = 0;
   bool cancelled = false;
 };
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* s = static_cast<State*>(user);
   const size_t n = size * count;
-  const size_t room = kMaxBody - std::min(kMaxBody, s->response->body.size());
+  const size_t room = s->max_body - std::min(s->max_body, s->response->body.size());
+  if (n > room) s->response->body_truncated = true;
   s->response->body.append(data, std::min(n, room));
   return n;
 }
@@ -60,6 +61,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     s->response->request_id = header_value(line, 16);
   else if (iequals_prefix(line, "x-ms-error-code:"))
     s->response->error_code = header_value(line, 16);
+  else if (iequals_prefix(line, "retry-after:"))
+    s->response->retry_after = header_value(line, 12);
   return n;
 }
 
@@ -109,7 +112,7 @@ HttpResponse perform(const HttpRequest& request, const TransportOptions& options
   }
   std::unique_ptr<curl_slist, SlistDeleter> headers(raw);
 
-  State state{&ctx, &response, false};
+  State state{&ctx, &response, request.max_body, false};
   char errbuf[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -152,6 +155,43 @@ HttpResponse perform(const HttpRequest& request, const TransportOptions& options
       response.curl_error = response.curl_error.substr(0, q) + "?<redacted>";
   }
   return response;
+}
+
+namespace {
+
+// Seconds Retry-After asks for: delta-seconds only (Azure Storage sends no
+// HTTP-date); 1 s when absent or unreadable, at most 60.
+double retry_after_seconds(std::string_view text) {
+  if (text.empty() || text.size() > 6) return 1.0;
+  double s = 0;
+  for (char c : text) {
+    if (std::isdigit(static_cast<unsigned char>(c)) == 0) return 1.0;
+    s = s * 10 + (c - '0');
+  }
+  return std::min(s, 60.0);
+}
+
+}  // namespace
+
+HttpResponse perform_with_retry(const HttpRequest& request, const TransportOptions& options,
+                                const Context& ctx, int max_retries) {
+  using std::chrono::steady_clock;
+  for (int attempt = 0;; ++attempt) {
+    HttpResponse r = perform(request, options, ctx);
+    r.retries = attempt;
+    const bool throttled = r.curl == CURLE_OK && (r.status == 429 || r.status == 503);
+    if (!throttled || attempt >= max_retries) return r;
+    const auto wait = std::chrono::milliseconds(
+        static_cast<long long>(retry_after_seconds(r.retry_after) * 1000));
+    // Waiting only makes sense when a retry still fits before the deadline.
+    if (wait + std::chrono::milliseconds(200) >= ctx.remaining()) return r;
+    const auto until = steady_clock::now() + wait;
+    while (steady_clock::now() < until) {
+      if (ctx.cancelled()) return r;
+      std::this_thread::sleep_for(std::min<steady_clock::duration>(std::chrono::milliseconds(50),
+                                                                   until - steady_clock::now()));
+    }
+  }
 }
 
 }  // namespace triage::storage::azure

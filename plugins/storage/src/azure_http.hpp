@@ -16,9 +16,10 @@ namespace triage::storage::azure {
 
 struct HttpRequest {
   std::string method = "GET";
-  std::string url;                   // may carry a SAS: never report it
-  std::vector<std::string> headers;  // "Name: value"
-  std::optional<std::string> body;   // sent with Content-Length when given
+  std::string url;                     // may carry a SAS: never report it
+  std::vector<std::string> headers;    // "Name: value"
+  std::optional<std::string> body;     // sent with Content-Length when given
+  std::size_t max_body = 1024 * 1024;  // response bytes kept; the rest is dropped
 };
 
 struct HttpResponse {
@@ -26,9 +27,12 @@ struct HttpResponse {
   std::string curl_error;    // libcurl's message when curl != CURLE_OK
   bool cancelled = false;    // the check was cancelled or ran out of time
   long status = 0;
-  std::string body;        // at most 1 MiB kept
-  std::string request_id;  // x-ms-request-id
-  std::string error_code;  // x-ms-error-code (also sent on HEAD responses)
+  std::string body;  // at most the request's max_body kept
+  bool body_truncated = false;
+  std::string request_id;   // x-ms-request-id
+  std::string error_code;   // x-ms-error-code (also sent on HEAD responses)
+  std::string retry_after;  // Retry-After, as sent
+  int retries = 0;          // perform_with_retry: throttled answers waited out
   double elapsed_ms = 0;
 };
 
@@ -41,5 +45,14 @@ void ensure_curl();
 
 HttpResponse perform(const HttpRequest& request, const TransportOptions& options,
                      const Context& ctx);
+
+// perform(), and when the service throttles — 503 (Azure Storage's ServerBusy)
+// or 429 — waits what Retry-After asks (1 s when it says nothing) and tries
+// again, at most max_retries times and only while the wait ends before the
+// check's deadline; otherwise returns the throttled answer. The wait ends
+// early when the check is cancelled. Every Blob REST request the checks make
+// is idempotent (GET, a PUT of the same canary, DELETE), so a retry is safe.
+HttpResponse perform_with_retry(const HttpRequest& request, const TransportOptions& options,
+                                const Context& ctx, int max_retries = 2);
 
 }  // namespace triage::storage::azure

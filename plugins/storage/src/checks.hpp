@@ -46,8 +46,18 @@ struct SmallFilesCheck {
 struct BlobCheck {
   static constexpr const char* name = "blob";
   static constexpr const char* description =
-      "Azure Blob Storage / ADLS Gen2 over REST: endpoint, auth, container, listing latency "
-      "and an optional write probe";
+      "Azure Blob Storage / ADLS Gen2 over REST: endpoint, auth, container, listing latency, "
+      "newest blob age under a prefix (RPO), SAS expiry and an optional write probe";
+  static const char* const params_schema;
+  static const Metrics metrics;  // what it emits, with defaults and remediations
+  void run(Context& ctx);
+};
+
+struct GeoReplicationCheck {
+  static constexpr const char* name = "geo_replication";
+  static constexpr const char* description =
+      "A geo-redundant storage account's replication to its secondary region: status and the "
+      "age of LastSyncTime against the RPO (Get Blob Service Stats)";
   static const char* const params_schema;
   static const Metrics metrics;  // what it emits, with defaults and remediations
   void run(Context& ctx);

@@ -4,5 +4,7 @@
 using namespace triage::storage;
 
 TRIAGE_PLUGIN("storage", "1.0.0",
-              "Filesystems, I/O, backup freshness (RPO), small files and Azure Blob / ADLS",
-              FilesystemCheck, IoProbeCheck, FreshnessCheck, SmallFilesCheck, BlobCheck)
+              "Filesystems, I/O, backup freshness (RPO), small files, Azure Blob / ADLS and its "
+              "geo-replication",
+              FilesystemCheck, IoProbeCheck, FreshnessCheck, SmallFilesCheck, BlobCheck,
+              GeoReplicationCheck)

@@ -1,13 +1,15 @@
-#include "http.hpp"
+#include "rest_http.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 
-namespace triage::cluster {
+namespace triage::rest {
 namespace {
 
 struct Transfer {
@@ -22,6 +24,38 @@ size_t collect_body(char* data, size_t size, size_t count, void* user) {
   const size_t room = kMaxBody - std::min(kMaxBody, body.size());
   if (n > room) t->response->body_truncated = true;
   body.append(data, std::min(n, room));
+  return n;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+size_t collect_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  std::string_view line(data, std::min<size_t>(n, 8192));
+  auto& headers = t->response->headers;
+  // A status line starts a new response (after 100-continue or a redirect).
+  if (line.rfind("HTTP/", 0) == 0) {
+    headers.clear();
+    return n;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos || headers.size() >= kMaxHeaders) return n;
+  headers.emplace_back(lower(trim(line.substr(0, colon))),
+                       std::string(trim(line.substr(colon + 1))));
   return n;
 }
 
@@ -81,15 +115,42 @@ HttpResponse perform(const HttpRequest& request, const HttpAuth& auth, const Con
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &collect_body);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &collect_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, &transfer);
   curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &check_cancelled);
   curl_easy_setopt(e, CURLOPT_XFERINFODATA, &transfer);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-  if (!auth.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, auth.ca_file.c_str());
-  if (!auth.cert_file.empty()) curl_easy_setopt(e, CURLOPT_SSLCERT, auth.cert_file.c_str());
-  if (!auth.key_file.empty()) curl_easy_setopt(e, CURLOPT_SSLKEY, auth.key_file.c_str());
+  // libcurl copies blobs (CURL_BLOB_COPY), so these may go out of scope.
+  auto blob = [](const std::string& pem) {
+    curl_blob b{};
+    b.data = const_cast<char*>(pem.data());
+    b.len = pem.size();
+    b.flags = CURL_BLOB_COPY;
+    return b;
+  };
+  if (!auth.ca_pem.empty()) {
+    curl_blob b = blob(auth.ca_pem);
+    curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+  } else if (!auth.ca_file.empty()) {
+    curl_easy_setopt(e, CURLOPT_CAINFO, auth.ca_file.c_str());
+  }
+  if (!auth.cert_pem.empty()) {
+    curl_blob b = blob(auth.cert_pem);
+    curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b);
+    curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+  } else if (!auth.cert_file.empty()) {
+    curl_easy_setopt(e, CURLOPT_SSLCERT, auth.cert_file.c_str());
+  }
+  if (!auth.key_pem.empty()) {
+    curl_blob b = blob(auth.key_pem);
+    curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b);
+    curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+  } else if (!auth.key_file.empty()) {
+    curl_easy_setopt(e, CURLOPT_SSLKEY, auth.key_file.c_str());
+  }
   if (!auth.username.empty()) {
     curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
     curl_easy_setopt(e, CURLOPT_USERNAME, auth.username.c_str());
@@ -110,6 +171,49 @@ HttpResponse perform(const HttpRequest& request, const HttpAuth& auth, const Con
         auth);
   }
   return response;
+}
+
+std::string_view HttpResponse::header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers)
+    if (name == lower_name) return value;
+  return {};
+}
+
+std::optional<double> retry_after_seconds(const HttpResponse& r) {
+  const std::string_view v = trim(r.header("retry-after"));
+  if (v.empty()) return std::nullopt;
+  if (v.find_first_not_of("0123456789") == std::string_view::npos) {
+    if (v.size() > 9) return 1e9;
+    return static_cast<double>(std::stol(std::string(v)));
+  }
+  // An HTTP-date: "Wed, 21 Oct 2015 07:28:00 GMT".
+  std::tm tm{};
+  const std::string text(v);
+  if (strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) == nullptr) return std::nullopt;
+  const double delta = std::difftime(timegm(&tm), std::time(nullptr));
+  return delta > 0 ? delta : 0.0;
+}
+
+HttpResponse perform_with_retry(const HttpRequest& request, const HttpAuth& auth,
+                                const Context& ctx, int max_retries) {
+  for (int attempt = 0;; ++attempt) {
+    HttpResponse r = perform(request, auth, ctx);
+    r.retries = attempt;
+    const bool throttled =
+        r.curl == CURLE_OK &&
+        (r.status == 429 || (r.status == 503 && !r.header("retry-after").empty()));
+    if (!throttled || attempt >= max_retries) return r;
+    const double wait_s = retry_after_seconds(r).value_or(1.0);
+    // Waiting only makes sense when a retry still fits before the deadline.
+    const auto wait = std::chrono::milliseconds(static_cast<long long>(wait_s * 1000));
+    if (wait + std::chrono::milliseconds(200) >= ctx.remaining()) return r;
+    const auto until = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < until) {
+      if (ctx.cancelled()) return r;
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
+    }
+  }
 }
 
 std::string describe_failure(const HttpResponse& r) {
@@ -162,8 +266,26 @@ std::string read_base_url(const std::string& url, const std::string& param) {
   return base;
 }
 
+std::string url_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 std::string redact(std::string text, const HttpAuth& auth) {
-  for (const std::string* s : {&auth.password, &auth.bearer_token}) {
+  for (const std::string* s : {&auth.password, &auth.bearer_token, &auth.key_pem}) {
     if (s->size() < 3) continue;
     for (auto at = text.find(*s); at != std::string::npos; at = text.find(*s, at + 3))
       text.replace(at, s->size(), "***");
@@ -171,4 +293,4 @@ std::string redact(std::string text, const HttpAuth& auth) {
   return text;
 }
 
-}  // namespace triage::cluster
+}  // namespace triage::rest

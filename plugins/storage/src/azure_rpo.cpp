@@ -1,0 +1,40 @@
+#include "azure_rpo.hpp"
+
+#include <ctime>
+
+#include "fs_util.hpp"
+
+namespace triage::storage::azure {
+
+std::chrono::milliseconds read_objective(const Context& ctx, const std::string& name,
+                                         std::string_view fallback) {
+  const std::string text = ctx.param<std::string>(name, std::string(fallback));
+  const auto d = parse_duration(text);
+  if (!d || d->count() <= 0)
+    throw ParamError("param '" + name +
+                     "' must be a positive duration like \"15m\", \"1h\" or \"24h\", got '" + text +
+                     "'");
+  return *d;
+}
+
+AgeRanges age_ranges(std::chrono::milliseconds objective) {
+  const double s = static_cast<double>(objective.count()) / 1000.0;
+  return {"~:" + one_decimal(0.75 * s), "~:" + one_decimal(s)};
+}
+
+Lag judge_age(std::chrono::milliseconds age, std::chrono::milliseconds objective) {
+  if (age > objective) return Lag::missed;
+  if (age * 4 > objective * 3) return Lag::at_risk;
+  return Lag::within;
+}
+
+std::string iso8601_utc(std::chrono::system_clock::time_point t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace triage::storage::azure
