@@ -752,7 +752,8 @@ TEST_CASE("every replay fixture file parses and names its sources") {
     CHECK(doc.at("about").get<std::string>().find("replay") != std::string::npos);
     CHECK_FALSE(doc.at("sources").empty());
     // Constructing a server for each scenario validates every route.
-    for (const auto& [name, routes] : doc.value("scenarios", nlohmann::json::object()).items())
+    const auto scenarios = doc.value("scenarios", nlohmann::json::object());
+    for (const auto& [name, routes] : scenarios.items())
       CHECK_NOTHROW(triage::test::ReplayServer(doc, name));
   }
   CHECK(files >= 5);  // databricks, kubernetes, azure_arm, azure_ad, azure_storage
