@@ -24,7 +24,9 @@ TEST_CASE("every example config loads and lists its checks", "[examples]") {
     const auto r = run_triage({"list", "--config", entry.path().string()},
                               RunEnv{{{"AZURE_STORAGE_SAS", sas},
                                       {"EVENTHUB_CONNECTION_STRING", hub},
-                                      {"PROMETHEUS_TOKEN", "prom-c2VjcmV0LXNpZw"}}});
+                                      {"PROMETHEUS_TOKEN", "prom-c2VjcmV0LXNpZw"},
+                                      {"DATABRICKS_TOKEN", "dapi-c2VjcmV0LXNpZw"},
+                                      {"AZURE_CLIENT_SECRET", "Qx8Q~c2VjcmV0LXNpZw"}}});
     INFO(entry.path().string() << "\n" << describe(r));
     CHECK(r.exit_code == 0);
     CHECK_FALSE(r.out.empty());
@@ -36,12 +38,27 @@ TEST_CASE("every example config loads and lists its checks", "[examples]") {
 
 TEST_CASE("examples/platform.yaml covers the runbook's RPO table", "[examples]") {
   const auto config = std::string(TRIAGE_SOURCE_DIR) + "/examples/platform.yaml";
-  const auto r = run_triage({"list", "--config", config, "--tag", "rpo"},
-                            RunEnv{{{"AZURE_STORAGE_SAS", "sv=1&sig=x"}}});
+  const auto r =
+      run_triage({"list", "--config", config, "--tag", "rpo"},
+                 RunEnv{{{"AZURE_STORAGE_SAS", "sv=1&sig=x"}, {"AZURE_CLIENT_SECRET", "secret"}}});
   INFO(describe(r));
   REQUIRE(r.exit_code == 0);
   for (const std::string id : {"rpo-data-lake", "rpo-kafka", "rpo-databricks", "rpo-power-bi"}) {
     INFO(id);
     CHECK(std::regex_search(r.out, std::regex("\n" + id + " +storage\\.freshness ")));
   }
+  // The Data Lake's 1 h: new data under the lake, and the paired region.
+  CHECK(std::regex_search(r.out, std::regex("\nlake-bronze-rpo +storage\\.blob ")));
+  CHECK(std::regex_search(r.out, std::regex("\nlake-geo-replication +storage\\.geo_replication ")));
+}
+
+TEST_CASE("examples/platform.yaml covers the runbook's control-plane reviews", "[examples]") {
+  const auto config = std::string(TRIAGE_SOURCE_DIR) + "/examples/platform.yaml";
+  const auto r = run_triage({"list", "--config", config, "--tag", "control-plane"},
+                            RunEnv{{{"DATABRICKS_TOKEN", "dapi-x"}, {"AZURE_CLIENT_SECRET", "y"}}});
+  INFO(describe(r));
+  REQUIRE(r.exit_code == 0);
+  CHECK(std::regex_search(r.out, std::regex("\ndatabricks +cluster\\.databricks ")));
+  CHECK(std::regex_search(r.out, std::regex("\naks +cluster\\.kubernetes ")));
+  CHECK(std::regex_search(r.out, std::regex("\nquota-westeurope +cluster\\.azure_quota ")));
 }
