@@ -1,5 +1,7 @@
 #include "azure_errors.hpp"
 
+#include "azure_time.hpp"
+
 #include <ctime>
 
 #include "azure_xml.hpp"
@@ -19,15 +21,6 @@ std::string clean(std::string_view s, std::size_t max) {
     }
   }
   return out;
-}
-
-std::string utc_text(std::chrono::system_clock::time_point t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string server_said(const HttpFailure& f) {
@@ -109,7 +102,7 @@ Diagnosis diagnose_http(const HttpFailure& f) {
       (f.status == 403 || f.status == 401))
     return {Severity::critical, "SAS token expired",
             said + (said.ends_with('.') ? "" : ".") + " The token's expiry (se) is " +
-                std::string(f.sas_expiry_text) + ", before the current time " + utc_text(f.now) +
+                std::string(f.sas_expiry_text) + ", before the current time " + iso8601_utc(f.now) +
                 ".",
             "Generate a new SAS with a later expiry (se), and renew it before it lapses: "
             "prefer a user delegation SAS or a stored access policy that can be extended "

@@ -28,13 +28,4 @@ Lag judge_age(std::chrono::milliseconds age, std::chrono::milliseconds objective
   return Lag::within;
 }
 
-std::string iso8601_utc(std::chrono::system_clock::time_point t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace triage::storage::azure

@@ -12,6 +12,8 @@
 
 #include <triage/plugin.hpp>
 
+#include "azure_time.hpp"
+
 namespace triage::storage::azure {
 
 // The runbook's Data Lake RPO, the default objective.
@@ -33,8 +35,5 @@ AgeRanges age_ranges(std::chrono::milliseconds objective);
 // Where `age` stands against `objective`, by the same rule.
 enum class Lag { within, at_risk, missed };
 Lag judge_age(std::chrono::milliseconds age, std::chrono::milliseconds objective);
-
-// "2026-12-03T18:00:00Z"
-std::string iso8601_utc(std::chrono::system_clock::time_point t);
 
 }  // namespace triage::storage::azure

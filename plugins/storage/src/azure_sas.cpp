@@ -13,17 +13,6 @@ int hex(char c) {
   return -1;
 }
 
-// Reads exactly n digits at s[at...]; -1 when they are not all digits.
-int digits(std::string_view s, std::size_t at, std::size_t n) {
-  if (at + n > s.size()) return -1;
-  int v = 0;
-  for (std::size_t i = at; i < at + n; ++i) {
-    if (std::isdigit(static_cast<unsigned char>(s[i])) == 0) return -1;
-    v = v * 10 + (s[i] - '0');
-  }
-  return v;
-}
-
 }  // namespace
 
 std::string percent_decode(std::string_view s) {
@@ -38,35 +27,6 @@ std::string percent_decode(std::string_view s) {
     }
   }
   return out;
-}
-
-std::optional<std::chrono::system_clock::time_point> parse_iso8601_utc(std::string_view s) {
-  using namespace std::chrono;
-  const int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
-  if (y < 0 || mo < 0 || d < 0 || s[4] != '-' || s[7] != '-') return std::nullopt;
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
-                           day{static_cast<unsigned>(d)}};
-  if (!ymd.ok()) return std::nullopt;
-  sys_seconds t = sys_days{ymd};
-  if (s.size() == 10) return t;
-  // "THH:MM" then optional ":SS", optional ".fraction", then "Z".
-  const int h = digits(s, 11, 2), mi = digits(s, 14, 2);
-  if (s[10] != 'T' || h < 0 || h > 23 || mi < 0 || mi > 59 || s.size() < 17 || s[13] != ':')
-    return std::nullopt;
-  t += hours{h} + minutes{mi};
-  std::size_t at = 16;
-  if (s[at] == ':') {
-    const int sec = digits(s, at + 1, 2);
-    if (sec < 0 || sec > 60) return std::nullopt;
-    t += seconds{sec};
-    at += 3;
-    if (at < s.size() && s[at] == '.') {
-      ++at;
-      while (at < s.size() && std::isdigit(static_cast<unsigned char>(s[at])) != 0) ++at;
-    }
-  }
-  if (at + 1 != s.size() || s[at] != 'Z') return std::nullopt;
-  return t;
 }
 
 SasInfo parse_sas(std::string_view token) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "azure_time.hpp"
+
 namespace triage::storage::azure {
 
 struct SasInfo {
@@ -25,9 +27,5 @@ SasInfo parse_sas(std::string_view token);
 
 // Percent-decodes a query value ('+' stays '+'); invalid escapes are kept as is.
 std::string percent_decode(std::string_view s);
-
-// An ISO 8601 UTC time as SAS tokens carry it: "YYYY-MM-DD", "YYYY-MM-DDThh:mmZ",
-// "YYYY-MM-DDThh:mm:ssZ" or with fractional seconds; nullopt otherwise.
-std::optional<std::chrono::system_clock::time_point> parse_iso8601_utc(std::string_view s);
 
 }  // namespace triage::storage::azure

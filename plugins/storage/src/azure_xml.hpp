@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "azure_time.hpp"
+
 namespace triage::storage::azure {
 
 // &amp; &lt; &gt; &quot; &apos; decoded; anything else kept as is.
@@ -27,10 +29,5 @@ std::optional<XmlElement> xml_find(std::string_view xml, std::string_view name,
 
 // The unescaped text of the first <name> element, "" when absent or empty.
 std::string xml_text(std::string_view xml, std::string_view name);
-
-// An RFC 1123 date as the service writes Last-Modified and LastSyncTime:
-// "Wed, 03 Dec 2025 18:00:00 GMT" (the day name is optional); nullopt for
-// anything else. Independent of the process locale.
-std::optional<std::chrono::system_clock::time_point> parse_rfc1123(std::string_view s);
 
 }  // namespace triage::storage::azure

@@ -28,6 +28,7 @@
 #include "azure_identity.hpp"
 #include "azure_sas.hpp"
 #include "azure_signing.hpp"
+#include "azurite_auth.hpp"
 #include "checks.hpp"
 #include "replay_server.hpp"
 #include "services.hpp"
@@ -39,6 +40,9 @@ using triage::test::Azurite;
 using triage::testing::Result;
 using json = nlohmann::json;
 namespace azure = triage::storage::azure;
+using triage::storage::test::account_sas;
+using triage::storage::test::require_no_secret;
+using triage::test::all_text;
 
 namespace {
 
@@ -122,26 +126,6 @@ Service& service() {
   return instance;
 }
 
-std::string iso8601(std::chrono::system_clock::time_point t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-// An account SAS (service version 2020-12-06+ layout) signed with the dev key.
-std::string account_sas(const std::string& permissions, std::chrono::system_clock::time_point se) {
-  const std::string expiry = iso8601(se);
-  const std::string to_sign = std::string(Azurite::kAccount) + "\n" + permissions + "\nb\nsco\n\n" +
-                              expiry + "\n\n\n2021-08-06\n\n";
-  const auto key = dev_key();
-  const std::string sig = azure::hmac_sha256_base64(key, to_sign);
-  return "sv=2021-08-06&ss=b&srt=sco&sp=" + permissions + "&se=" + azure::url_encode(expiry) +
-         "&sig=" + azure::url_encode(sig);
-}
-
 std::string base64url(const std::string& s) {
   std::string out = azure::base64_encode(
       std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(s.data()), s.size()));
@@ -175,32 +159,11 @@ Result run(const json& p, std::chrono::milliseconds timeout = std::chrono::milli
   return triage::testing::run<BlobCheck>(p, {timeout});
 }
 
-std::string describe(const Result& r) {
-  std::string out = "summary: " + r.summary + "\nerror: " + r.error + "\n";
-  for (const auto& f : r.findings) out += "finding: " + f.title + " | " + f.detail + "\n";
-  for (const auto& [k, v] : r.attributes) out += "attribute: " + k + "=" + v + "\n";
-  for (const auto& l : r.logs) out += "log: " + l + "\n";
-  return out;
-}
-
-// Everything a report could show of this result.
-std::string everything(const Result& r) {
-  std::string out = describe(r);
-  for (const auto& f : r.findings) out += f.remediation + "\n";
-  return out;
-}
-
-void require_no_secret(const Result& r, const std::string& secret) {
-  INFO(describe(r));
-  REQUIRE_FALSE(secret.empty());
-  CHECK(everything(r).find(secret) == std::string::npos);
-}
-
 }  // namespace
 
 TEST_CASE("blob: the right account key lists the container", "[blob]") {
   const auto r = run(params("present", {{"account_key", Azurite::kKey}}));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::ok);
   REQUIRE(r.metric("list_ms") != nullptr);
   CHECK(r.metric("list_ms")->value > 0);
@@ -217,7 +180,7 @@ TEST_CASE("blob: the right account key lists the container", "[blob]") {
 
 TEST_CASE("blob: a wrong account key is an authentication failure with the request id", "[blob]") {
   const auto r = run(params("present", {{"account_key", kWrongKey}}));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   const auto* f = r.finding(Severity::critical, "account key was rejected");
   REQUIRE(f != nullptr);
@@ -232,7 +195,7 @@ TEST_CASE("blob: a wrong account key is an authentication failure with the reque
 
 TEST_CASE("blob: a missing container is ContainerNotFound", "[blob]") {
   const auto r = run(params("no-such-container", {{"account_key", Azurite::kKey}}));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   const auto* f = r.finding(Severity::critical, "Container not found");
   REQUIRE(f != nullptr);
@@ -246,7 +209,7 @@ TEST_CASE("blob: the write probe puts, reads back and deletes a canary blob", "[
   auto p = params("probe", key);
   p["write_probe"] = true;
   const auto r = run(p);
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::ok);
   REQUIRE(r.metric("put_ms") != nullptr);
   REQUIRE(r.metric("get_ms") != nullptr);
@@ -256,7 +219,7 @@ TEST_CASE("blob: the write probe puts, reads back and deletes a canary blob", "[
 
   // The canary is gone: the container lists empty again.
   const auto after = run(params("probe", key));
-  INFO(describe(after));
+  INFO(all_text(after));
   CHECK(after.status() == Status::ok);
   CHECK(after.attributes.at("blobs_listed") == "0");
 
@@ -271,7 +234,7 @@ TEST_CASE("blob: a valid account SAS lists and probes; its signature is never re
   const std::string sas = account_sas("rwdlac", system_clock::now() + hours(24 * 30));
   auto p = params("sas-probe", {{"sas_token", "?" + sas}, {"write_probe", true}});
   const auto r = run(p);
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::ok);
   CHECK(r.attributes.at("auth") == "sas");
   CHECK(r.metric("put_ms") != nullptr);
@@ -286,11 +249,11 @@ TEST_CASE("blob: an expired SAS is named as expired with its expiry time", "[blo
   const auto expired_at = system_clock::now() - hours(24);
   const std::string sas = account_sas("rl", expired_at);
   const auto r = run(params("present", {{"sas_token", sas}}));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   const auto* f = r.finding(Severity::critical, "SAS token expired");
   REQUIRE(f != nullptr);
-  CHECK(f->detail.find(iso8601(expired_at)) != std::string::npos);
+  CHECK(f->detail.find(azure::iso8601_utc(expired_at)) != std::string::npos);
   CHECK(r.attributes.count("request_id") == 1);
   require_no_secret(r, sas.substr(sas.find("sig=") + 4));
 }
@@ -299,7 +262,7 @@ TEST_CASE("blob: a SAS without the list permission is reported as missing permis
   using namespace std::chrono;
   const auto r =
       run(params("present", {{"sas_token", account_sas("r", system_clock::now() + hours(1))}}));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   CHECK(r.attributes.at("http_status") == "403");
   CHECK(r.finding(Severity::critical, "SAS token expired") == nullptr);
@@ -312,7 +275,7 @@ TEST_CASE("blob: a write probe without write or delete rights is reported", "[bl
     const auto r =
         run(params("sas-probe", {{"sas_token", account_sas("rl", system_clock::now() + hours(1))},
                                  {"write_probe", true}}));
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::critical);
     CHECK(r.metric("list_ms") != nullptr);  // the listing itself worked
     CHECK(r.metric("put_ms") == nullptr);
@@ -322,7 +285,7 @@ TEST_CASE("blob: a write probe without write or delete rights is reported", "[bl
     const auto r =
         run(params("no-delete", {{"sas_token", account_sas("rwl", system_clock::now() + hours(1))},
                                  {"write_probe", true}}));
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::critical);
     CHECK(r.metric("put_ms") != nullptr);
     CHECK(r.metric("get_ms") != nullptr);
@@ -334,7 +297,7 @@ TEST_CASE("blob: a write probe without write or delete rights is reported", "[bl
 
 TEST_CASE("blob: anonymous access to a private container is refused", "[blob]") {
   const auto r = run(params("present"));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   CHECK(r.attributes.at("auth") == "anonymous");
   REQUIRE_FALSE(r.findings.empty());
@@ -346,7 +309,7 @@ TEST_CASE("blob: DNS failure and connection refused are transport findings", "[b
     const auto r = run({{"target", "http://triage-missing.invalid/devstoreaccount1"},
                         {"container", "present"},
                         {"account_key", Azurite::kKey}});
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::critical);
     CHECK(r.finding(Severity::critical, "DNS resolution") != nullptr);
   }
@@ -356,7 +319,7 @@ TEST_CASE("blob: DNS failure and connection refused are transport findings", "[b
         run({{"target", "http://127.0.0.1:" + std::to_string(port) + "/devstoreaccount1"},
              {"container", "present"},
              {"account_key", Azurite::kKey}});
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::critical);
     CHECK(r.finding(Severity::critical, "Cannot connect") != nullptr);
   }
@@ -368,7 +331,7 @@ TEST_CASE("blob: an endpoint that never answers ends at the check's deadline", "
                       {"container", "present"},
                       {"account_key", Azurite::kKey}},
                      std::chrono::milliseconds(1000));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   CHECK(r.finding(Severity::critical, "did not answer in time") != nullptr);
 }
@@ -385,7 +348,7 @@ TEST_CASE("blob: bearer tokens over HTTPS (Azurite --oauth basic)", "[blob]") {
                         {"container", "bearer"},
                         {"bearer_token", token},
                         {"ca_file", ca}});
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::ok);
     CHECK(r.attributes.at("auth") == "bearer");
     require_no_secret(r, token);
@@ -396,7 +359,7 @@ TEST_CASE("blob: bearer tokens over HTTPS (Azurite --oauth basic)", "[blob]") {
                         {"container", "bearer"},
                         {"bearer_token", token},
                         {"ca_file", ca}});
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::critical);
     CHECK(r.finding(Severity::critical, "bearer token") != nullptr);
     require_no_secret(r, token);
@@ -405,7 +368,7 @@ TEST_CASE("blob: bearer tokens over HTTPS (Azurite --oauth basic)", "[blob]") {
     const auto r = run({{"target", tls.endpoint()},
                         {"container", "bearer"},
                         {"bearer_token", bearer_token(system_clock::now() + hours(1))}});
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::critical);
     CHECK(r.finding(Severity::critical, "TLS certificate verification failed") != nullptr);
   }
@@ -445,7 +408,7 @@ TEST_CASE("blob: Azure AD credentials fetch a storage token that Azurite accepts
             {"identity_ca_file", login.certs().ca.string()}};
   SECTION("the token is fetched once, sent, and never shown") {
     const auto r = run(p);
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::ok);
     CHECK(r.attributes.at("auth") == "service principal 00001111-aaaa-2222-bbbb-3333cccc4444");
     const auto again = run(p);
@@ -458,7 +421,7 @@ TEST_CASE("blob: Azure AD credentials fetch a storage token that Azurite accepts
   SECTION("a secret the endpoint rejects is critical, and Azurite is not asked") {
     p["client_secret"] = "Qx8Q~other.secret-value_0123456789abcd";
     const auto r = run(p);
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::critical);
     CHECK(r.attributes.count("container") == 0);
     require_no_secret(r, "Qx8Q~other.secret-value_0123456789abcd");
@@ -504,7 +467,7 @@ TEST_CASE("blob: bad params end unknown with a clear message that quotes no secr
   };
   for (const auto& c : cases) {
     const auto r = run(c.p);
-    INFO(c.p.dump() << "\n" << describe(r));
+    INFO(c.p.dump() << "\n" << all_text(r));
     CHECK(r.status() == Status::unknown);
     CHECK(r.error.find(c.message) != std::string::npos);
     CHECK(r.error.find("SECRET") == std::string::npos);
@@ -532,7 +495,7 @@ TEST_CASE("blob: newest_blob_age_s is the age of the newest blob under the prefi
           "[blob]") {
   const auto r = run(
       params("lake", {{"account_key", Azurite::kKey}, {"prefix", "bronze/"}, {"page_size", 2}}));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::ok);
   REQUIRE(r.metric("newest_blob_age_s") != nullptr);
   const auto* age = r.metric("newest_blob_age_s");
@@ -552,7 +515,7 @@ TEST_CASE("blob: newest_blob_age_s is the age of the newest blob under the prefi
 
 TEST_CASE("blob: max_age alone scans the whole container", "[blob]") {
   const auto r = run(params("lake", {{"account_key", Azurite::kKey}, {"max_age", "30m"}}));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::ok);
   REQUIRE(r.metric("newest_blob_age_s") != nullptr);
   CHECK(r.attributes.at("blobs_scanned") == "4");
@@ -562,7 +525,7 @@ TEST_CASE("blob: max_age alone scans the whole container", "[blob]") {
 
 TEST_CASE("blob: a prefix with no blob under it is a critical finding", "[blob]") {
   const auto r = run(params("lake", {{"account_key", Azurite::kKey}, {"prefix", "gold/"}}));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   CHECK(r.metric("newest_blob_age_s") == nullptr);
   const auto* f = r.finding(Severity::critical, "No blob under the prefix");
@@ -576,7 +539,7 @@ TEST_CASE("blob: the scan stops at max_pages and says the answer may be incomple
   const auto r = run(params(
       "lake",
       {{"account_key", Azurite::kKey}, {"prefix", "bronze/"}, {"page_size", 1}, {"max_pages", 2}}));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::warning);
   CHECK(r.attributes.at("scan_pages") == "2");
   CHECK(r.attributes.at("blobs_scanned") == "2");
@@ -590,7 +553,7 @@ TEST_CASE("blob: the scan works with a SAS token too and never reports its signa
   using namespace std::chrono;
   const std::string sas = account_sas("rl", system_clock::now() + hours(24 * 30));
   const auto r = run(params("lake", {{"sas_token", sas}, {"prefix", "silver/"}}));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::ok);
   CHECK(r.attributes.at("newest_blob") == "silver/daily.parquet");
   require_no_secret(r, azure::percent_decode(sas.substr(sas.find("sig=") + 4)));
@@ -608,7 +571,7 @@ TEST_CASE("blob: sas_expires_in_hours warns a week ahead and is critical a day a
                         Case{hours(12), Status::critical}}) {
     const std::string sas = account_sas("rl", system_clock::now() + c.left);
     const auto r = run(params("present", {{"sas_token", sas}}));
-    INFO(c.left.count() << " h\n" << describe(r));
+    INFO(c.left.count() << " h\n" << all_text(r));
     // The token is valid: the listing works whatever its remaining life.
     CHECK(r.metric("list_ms") != nullptr);
     CHECK(r.findings.empty());
@@ -628,7 +591,7 @@ TEST_CASE("blob: an expired SAS has a negative sas_expires_in_hours", "[blob]") 
   using namespace std::chrono;
   const std::string sas = account_sas("rl", system_clock::now() - hours(3));
   const auto r = run(params("present", {{"sas_token", sas}}));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   REQUIRE(r.metric("sas_expires_in_hours") != nullptr);
   CHECK(r.metric("sas_expires_in_hours")->value < -2);
@@ -643,7 +606,7 @@ TEST_CASE("blob: a SAS without se reports no expiry metric", "[blob]") {
                       {"container", "present"},
                       {"sas_token", "sv=2021-08-06&si=policy1&sr=c&sig=c2lnbmF0dXJl"}},
                      std::chrono::milliseconds(3000));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.metric("sas_expires_in_hours") == nullptr);
   CHECK(r.attributes.count("sas_expiry") == 0);
 }
@@ -670,7 +633,7 @@ TEST_CASE("blob: a newest blob past 75 % of max_age is a warning, past max_age c
   SECTION("50 min old against 1 h: warning; the newest is found on the second page") {
     triage::test::ReplayServer server(std::string("azure_storage"), "stale_prefix");
     const auto r = run(replay_params(server, {{"prefix", "bronze/"}}));
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::warning);
     REQUIRE(r.metric("newest_blob_age_s") != nullptr);
     CHECK(r.metric("newest_blob_age_s")->value > 2900);
@@ -695,7 +658,7 @@ TEST_CASE("blob: a newest blob past 75 % of max_age is a warning, past max_age c
   SECTION("3 h old against 1 h: critical") {
     triage::test::ReplayServer server(std::string("azure_storage"), "very_stale_prefix");
     const auto r = run(replay_params(server, {{"prefix", "bronze/"}}));
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::critical);
     CHECK(r.metric("newest_blob_age_s")->status == Status::critical);
     CHECK(r.finding(Severity::critical, "Data Lake RPO missed") != nullptr);
@@ -703,7 +666,7 @@ TEST_CASE("blob: a newest blob past 75 % of max_age is a warning, past max_age c
   SECTION("3 h old against max_age 5h: ok") {
     triage::test::ReplayServer server(std::string("azure_storage"), "very_stale_prefix");
     const auto r = run(replay_params(server, {{"prefix", "bronze/"}, {"max_age", "5h"}}));
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::ok);
     CHECK(r.metric("newest_blob_age_s")->status == Status::ok);
   }
@@ -712,7 +675,7 @@ TEST_CASE("blob: a newest blob past 75 % of max_age is a warning, past max_age c
 TEST_CASE("blob: an unreadable List Blobs page ends unknown with a finding", "[blob]") {
   triage::test::ReplayServer server(std::string("azure_storage"), "malformed_listing");
   const auto r = run(replay_params(server, {{"prefix", "bronze/"}}));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::unknown);
   CHECK(r.finding(Severity::critical, "Unreadable List Blobs response") != nullptr);
   require_no_secret(r, kReplayToken);

@@ -27,6 +27,7 @@
 #include "azure_endpoint.hpp"
 #include "azure_sas.hpp"
 #include "azure_signing.hpp"
+#include "azurite_auth.hpp"
 #include "checks.hpp"
 #include "replay_server.hpp"
 #include "services.hpp"
@@ -40,6 +41,9 @@ using triage::test::ReplayServer;
 using triage::testing::Result;
 using json = nlohmann::json;
 namespace azure = triage::storage::azure;
+using triage::storage::test::account_sas;
+using triage::storage::test::require_no_secret;
+using triage::test::all_text;
 
 namespace {
 
@@ -52,53 +56,8 @@ Azurite& azurite() {
   return instance;
 }
 
-std::string iso8601(std::chrono::system_clock::time_point t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-// An account SAS for the Blob service at service, container and object level
-// (srt=sco: Get Blob Service Stats is a service-level operation), signed with
-// the emulator key in the 2020-12-06+ string-to-sign layout.
-std::string account_sas(const std::string& permissions, std::chrono::system_clock::time_point se) {
-  const std::string expiry = iso8601(se);
-  const std::string to_sign = std::string(Azurite::kAccount) + "\n" + permissions + "\nb\nsco\n\n" +
-                              expiry + "\n\n\n2021-08-06\n\n";
-  const auto key = *azure::base64_decode(Azurite::kKey);
-  const std::string sig = azure::hmac_sha256_base64(key, to_sign);
-  return "sv=2021-08-06&ss=b&srt=sco&sp=" + permissions + "&se=" + azure::url_encode(expiry) +
-         "&sig=" + azure::url_encode(sig);
-}
-
 Result run(const json& p, std::chrono::milliseconds timeout = std::chrono::milliseconds(15000)) {
   return triage::testing::run<GeoReplicationCheck>(p, {timeout});
-}
-
-std::string describe(const Result& r) {
-  std::string out = "summary: " + r.summary + "\nerror: " + r.error + "\n";
-  for (const auto& m : r.metrics)
-    out += "metric: " + m.name + "=" + std::to_string(m.value) + " " + m.unit + "\n";
-  for (const auto& f : r.findings) out += "finding: " + f.title + " | " + f.detail + "\n";
-  for (const auto& [k, v] : r.attributes) out += "attribute: " + k + "=" + v + "\n";
-  for (const auto& l : r.logs) out += "log: " + l + "\n";
-  return out;
-}
-
-// Everything a report could show of this result.
-std::string all_text(const Result& r) {
-  std::string out = describe(r);
-  for (const auto& f : r.findings) out += f.remediation + "\n";
-  return out;
-}
-
-void require_no_secret(const Result& r, const std::string& secret) {
-  INFO(describe(r));
-  REQUIRE_FALSE(secret.empty());
-  CHECK(all_text(r).find(secret) == std::string::npos);
 }
 
 json replay_params(const ReplayServer& server, json extra = json::object()) {
@@ -146,7 +105,7 @@ TEST_CASE("geo_replication: the secondary endpoint is derived from the primary",
 
 TEST_CASE("geo_replication: Azurite's secondary reports live replication", "[geo_replication]") {
   const auto r = run({{"target", azurite().endpoint()}, {"account_key", Azurite::kKey}});
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::ok);
   CHECK(r.attributes.at("replication_status") == "live");
   CHECK(r.attributes.at("secondary_endpoint") ==
@@ -168,7 +127,7 @@ TEST_CASE("geo_replication: an account SAS with service scope works on the secon
   using namespace std::chrono;
   const std::string sas = account_sas("rl", system_clock::now() + hours(24 * 30));
   const auto r = run({{"target", azurite().endpoint()}, {"sas_token", sas}});
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::ok);
   CHECK(r.attributes.at("auth") == "sas");
   CHECK(r.metric("last_sync_age_s") != nullptr);
@@ -177,7 +136,7 @@ TEST_CASE("geo_replication: an account SAS with service scope works on the secon
 
 TEST_CASE("geo_replication: a wrong key is refused by Azurite's secondary", "[geo_replication]") {
   const auto r = run({{"target", azurite().endpoint()}, {"account_key", kWrongKey}});
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   CHECK(r.finding(Severity::critical, "account key was rejected") != nullptr);
   CHECK(r.attributes.at("http_status") == "403");
@@ -191,7 +150,7 @@ TEST_CASE("geo_replication: live and recently synced is ok; the request is as do
           "[geo_replication]") {
   ReplayServer server(std::string("azure_storage"), "live");
   const auto r = run(replay_params(server));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::ok);
   REQUIRE(r.metric("last_sync_age_s") != nullptr);
   CHECK(r.metric("last_sync_age_s")->value > 100);
@@ -216,7 +175,7 @@ TEST_CASE("geo_replication: a last sync past 75 % of the RPO is a warning, past 
           "[geo_replication]") {
   SECTION("50 min behind, RPO 1 h") {
     const auto r = replay("lagging");
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::warning);
     REQUIRE(r.metric("last_sync_age_s") != nullptr);
     CHECK(r.metric("last_sync_age_s")->status == Status::warning);
@@ -226,14 +185,14 @@ TEST_CASE("geo_replication: a last sync past 75 % of the RPO is a warning, past 
   }
   SECTION("3 h behind, RPO 1 h") {
     const auto r = replay("far_behind");
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::critical);
     CHECK(r.metric("last_sync_age_s")->status == Status::critical);
     CHECK(r.finding(Severity::critical, "Data Lake RPO missed") != nullptr);
   }
   SECTION("3 h behind, RPO 5h") {
     const auto r = replay("far_behind", {{"rpo", "5h"}});
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::ok);
     CHECK(r.metric("last_sync_age_s")->status == Status::ok);
     CHECK(r.attributes.at("rpo") == "5h");
@@ -243,7 +202,7 @@ TEST_CASE("geo_replication: a last sync past 75 % of the RPO is a warning, past 
 TEST_CASE("geo_replication: bootstrap is a warning: initial sync in progress",
           "[geo_replication]") {
   const auto r = replay("bootstrap");
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::warning);
   CHECK(r.attributes.at("replication_status") == "bootstrap");
   CHECK(r.metric("last_sync_age_s") == nullptr);  // LastSyncTime is empty
@@ -255,7 +214,7 @@ TEST_CASE("geo_replication: bootstrap is a warning: initial sync in progress",
 TEST_CASE("geo_replication: unavailable is critical and points at Azure Service Health",
           "[geo_replication]") {
   const auto r = replay("unavailable");
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   CHECK(r.attributes.at("replication_status") == "unavailable");
   const auto* f = r.finding(Severity::critical, "Secondary region unavailable");
@@ -267,7 +226,7 @@ TEST_CASE("geo_replication: unavailable is critical and points at Azure Service 
 
 TEST_CASE("geo_replication: live without LastSyncTime is a warning", "[geo_replication]") {
   const auto r = replay("live_no_sync");
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::warning);
   CHECK(r.metric("last_sync_age_s") == nullptr);
   CHECK(r.finding(Severity::warning, "no LastSyncTime") != nullptr);
@@ -276,7 +235,7 @@ TEST_CASE("geo_replication: live without LastSyncTime is a warning", "[geo_repli
 TEST_CASE("geo_replication: an account without read access to its secondary is named",
           "[geo_replication]") {
   const auto r = replay("no_ragrs");
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   const auto* f = r.finding(Severity::critical, "Read access to the secondary region");
   REQUIRE(f != nullptr);
@@ -290,7 +249,7 @@ TEST_CASE("geo_replication: 401 and 403 authentication failures name the credent
           "[geo_replication]") {
   SECTION("401 InvalidAuthenticationInfo for an expired bearer token") {
     const auto r = replay("bad_token");
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::critical);
     CHECK(r.finding(Severity::critical, "bearer token was rejected") != nullptr);
     CHECK(r.attributes.at("http_status") == "401");
@@ -303,7 +262,7 @@ TEST_CASE("geo_replication: 401 and 403 authentication failures name the credent
     p.erase("bearer_token");
     p["account_key"] = kWrongKey;
     const auto r = run(p);
-    INFO(describe(r));
+    INFO(all_text(r));
     CHECK(r.status() == Status::critical);
     CHECK(r.finding(Severity::critical, "account key was rejected") != nullptr);
     REQUIRE(server.requests().size() == 1);
@@ -320,7 +279,7 @@ TEST_CASE("geo_replication: throttling with Retry-After is waited out once", "[g
   for (const char* scenario : {"busy_once", "throttled_429_once"}) {
     ReplayServer server(std::string("azure_storage"), scenario);
     const auto r = run(replay_params(server));
-    INFO(scenario << "\n" << describe(r));
+    INFO(scenario << "\n" << all_text(r));
     CHECK(r.status() == Status::ok);
     CHECK(r.attributes.at("replication_status") == "live");
     CHECK(server.requests().size() == 2);
@@ -331,7 +290,7 @@ TEST_CASE("geo_replication: a Retry-After past the deadline is reported, not wai
           "[geo_replication]") {
   ReplayServer server(std::string("azure_storage"), "busy");
   const auto r = run(replay_params(server), std::chrono::milliseconds(5000));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::warning);
   CHECK(r.finding(Severity::warning, "ServerBusy") != nullptr);
   CHECK(server.requests().size() == 1);
@@ -339,7 +298,7 @@ TEST_CASE("geo_replication: a Retry-After past the deadline is reported, not wai
 
 TEST_CASE("geo_replication: a 500 is a storage service error", "[geo_replication]") {
   const auto r = replay("server_error");
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   CHECK(r.finding(Severity::critical, "Storage service error (HTTP 500)") != nullptr);
   CHECK(r.attributes.at("error_code") == "InternalError");
@@ -348,7 +307,7 @@ TEST_CASE("geo_replication: a 500 is a storage service error", "[geo_replication
 TEST_CASE("geo_replication: malformed answers end unknown with a finding", "[geo_replication]") {
   for (const char* scenario : {"malformed", "not_xml", "bad_date"}) {
     const auto r = replay(scenario);
-    INFO(scenario << "\n" << describe(r));
+    INFO(scenario << "\n" << all_text(r));
     CHECK(r.status() == Status::unknown);
     CHECK(r.finding(Severity::warning, "Unreadable Get Blob Service Stats response") != nullptr);
     CHECK(r.metric("last_sync_age_s") == nullptr);
@@ -358,7 +317,7 @@ TEST_CASE("geo_replication: malformed answers end unknown with a finding", "[geo
 
 TEST_CASE("geo_replication: a slow answer ends at the check's deadline", "[geo_replication]") {
   const auto r = replay("slow", json::object(), std::chrono::milliseconds(1500));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   CHECK(r.finding(Severity::critical, "did not answer in time") != nullptr);
   CHECK(r.metric("last_sync_age_s") == nullptr);
@@ -370,7 +329,7 @@ TEST_CASE("geo_replication: an endpoint that never answers ends at the deadline"
   const auto r = run({{"target", "http://127.0.0.1:" + std::to_string(hole.port()) + "/acct"},
                       {"account_key", Azurite::kKey}},
                      std::chrono::milliseconds(1000));
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   CHECK(r.finding(Severity::critical, "did not answer in time") != nullptr);
 }
@@ -382,7 +341,7 @@ TEST_CASE("geo_replication: 'secondary' overrides the derived endpoint", "[geo_r
                       {"secondary", server.url("/myaccount-secondary")},
                       {"bearer_token", kToken},
                       {"ca_file", server.certs().ca.string()}});
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::ok);
   CHECK(r.attributes.at("account") == "myaccount");
   CHECK(r.attributes.at("secondary_endpoint") == server.url("/myaccount-secondary"));
@@ -411,7 +370,7 @@ TEST_CASE("geo_replication: bad params end unknown with a clear message that quo
   };
   for (const auto& c : cases) {
     const auto r = run(c.p);
-    INFO(c.p.dump() << "\n" << describe(r));
+    INFO(c.p.dump() << "\n" << all_text(r));
     CHECK(r.status() == Status::unknown);
     CHECK(r.error.find(c.message) != std::string::npos);
     CHECK(r.error.find("SECRET") == std::string::npos);
@@ -439,7 +398,7 @@ TEST_CASE("geo_replication: a secondary name that does not resolve points at the
           "[geo_replication]") {
   const auto r =
       run({{"target", "http://triage-missing.invalid/acct"}, {"account_key", Azurite::kKey}});
-  INFO(describe(r));
+  INFO(all_text(r));
   CHECK(r.status() == Status::critical);
   const auto* f = r.finding(Severity::critical, "The secondary endpoint does not resolve");
   REQUIRE(f != nullptr);
