@@ -44,7 +44,7 @@ std::string errno_text(int err);
 // A duration in the core config's syntax: a non-negative number with an
 // optional unit ms, s (the default), m or h ("90", "1.5s", "5m", "24h").
 // nullopt when malformed. The plugin cannot link the core, so this mirrors
-// core/src/duration.cpp.
+// core/src/config/duration.cpp.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 // A duration as text for people: "950ms", "42s", "5m 3s", "2h 10m", "3d 4h".
