@@ -14,6 +14,9 @@ int cmd_check(const std::vector<std::string>& args);
 int cmd_report(const std::vector<std::string>& args);
 int cmd_list(const std::vector<std::string>& args);
 int cmd_plugins(const std::vector<std::string>& args);
+int cmd_history(const std::vector<std::string>& args);
+int cmd_diff(const std::vector<std::string>& args);
+int cmd_serve(const std::vector<std::string>& args);
 
 // `triage plugin new|info|validate` (cmd_plugin dispatches to the others).
 int cmd_plugin(const std::vector<std::string>& args);

@@ -29,6 +29,9 @@ Commands:
   list      show the checks a run would execute
   plugins   show the plugins found and their check types
   plugin    for plugin authors: new (scaffold a project), info, validate
+  history   the runs recorded by --history, or one check's timeline
+  diff      what changed between two runs (history) or two JSON reports
+  serve     run a config on a schedule and serve /metrics, /healthz, /report
 
 Options:
   -h, --help     show this help (or `triage <command> --help`)
@@ -83,6 +86,9 @@ int dispatch(const std::string& command, const std::vector<std::string>& args, b
     if (command == "list") return triage::cli::cmd_list(args);
     if (command == "plugins") return triage::cli::cmd_plugins(args);
     if (command == "plugin") return triage::cli::cmd_plugin(args);
+    if (command == "history") return triage::cli::cmd_history(args);
+    if (command == "diff") return triage::cli::cmd_diff(args);
+    if (command == "serve") return triage::cli::cmd_serve(args);
   } catch (const std::exception& e) {
     std::cerr << "triage " << command << ": internal error: " << e.what() << "\n";
     if (nagios && (command == "run" || command == "check" || command == "report")) {
@@ -93,7 +99,8 @@ int dispatch(const std::string& command, const std::vector<std::string>& args, b
   }
   std::string hint;
   if (auto near = triage::core::closest_match(
-          command, {"run", "check", "report", "list", "plugins", "plugin"}))
+          command,
+          {"run", "check", "report", "list", "plugins", "plugin", "history", "diff", "serve"}))
     hint = " (did you mean '" + *near + "'?)";
   std::cerr << "triage: unknown command '" << command << "'" << hint
             << "\nTry 'triage --help' for the commands.\n";

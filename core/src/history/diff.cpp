@@ -1,0 +1,1 @@
+// Placeholder: filled by issue 16's work.

@@ -1,0 +1,2 @@
+// Placeholder: filled by issue 16's work.
+#include <catch2/catch.hpp>
