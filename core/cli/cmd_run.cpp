@@ -17,14 +17,16 @@ constexpr const char* kHelp = R"(Usage: triage run [options]
 Runs the checks of a config and prints a report. The config is, in order:
 --config FILE ('-' reads standard input), $TRIAGE_CONFIG,
 /etc/triage/triage.yaml when it exists, else the built-in diagnosis of this
-machine.
+machine. With --history FILE (or history: in the config) the run is also
+recorded in an SQLite history that `triage history` and `triage diff` read.
 
 Exit code: the worst status in the Monitoring Plugins order
 ok < unknown < warning < critical, as 0 ok, 1 warning, 2 critical, 3 unknown
 (a run cut by --deadline that found no failure is unknown); 64 bad usage;
-70 a report could not be written (or a plugin run in-process called exit()
-before it was); 78 bad config; 130 interrupted by SIGINT, SIGTERM or SIGHUP
-(the partial report is written). With -f nagios every failure is one "TRIAGE UNKNOWN - ..."
+70 a report could not be written, or the run could not be recorded in the
+history (the report is written all the same), or a plugin run in-process
+called exit() before it was; 78 bad config; 130 interrupted by SIGINT,
+SIGTERM or SIGHUP (the partial report is written). With -f nagios every failure is one "TRIAGE UNKNOWN - ..."
 line and exit 3.
 
 Examples:
@@ -34,6 +36,7 @@ Examples:
   triage run -c checks.yaml -o report.json -o report.xml
   triage run -c checks.yaml -f nagios      one line with perfdata
   triage run -f prometheus -o /var/lib/node_exporter/triage.prom
+  triage run -c checks.yaml --history /var/lib/triage/history.db --keep 30d
 
 )";
 
@@ -54,6 +57,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "run only checks with this tag (repeatable)");
   add_output_options(desc, output);
   add_run_flags(desc, flags);
+  add_history_flags(desc, flags);
   add_common_options(desc, common);
   po::variables_map vm;
   try {
@@ -68,6 +72,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (auto stop = check_common("run", common, desc)) return *stop;
   if (auto stop = check_output_options("run", output, desc)) return *stop;
   if (auto stop = check_run_flags("run", flags, vm, desc)) return *stop;
+  if (auto stop = check_history_flags("run", flags, nullptr, desc)) return *stop;
   setup_logging(common);
   config_path = discover_config(config_path);
   const auto isolation = flags.isolation;
@@ -83,6 +88,7 @@ int cmd_run(const std::vector<std::string>& args) {
     std::cerr << "triage: config error: " << e.what() << "\n";
     return kExitConfig;
   }
+  if (auto stop = check_history_flags("run", flags, &config, desc)) return *stop;
   try {
     checks = core::select_checks(config, {only, tags});
   } catch (const std::invalid_argument& e) {

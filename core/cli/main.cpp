@@ -98,9 +98,8 @@ int dispatch(const std::string& command, const std::vector<std::string>& args, b
     return triage::cli::kExitSoftware;
   }
   std::string hint;
-  if (auto near = triage::core::closest_match(
-          command,
-          {"run", "check", "report", "list", "plugins", "plugin", "history", "diff", "serve"}))
+  if (auto near = triage::core::closest_match(command, {"run", "check", "report", "list", "plugins",
+                                                        "plugin", "history", "diff", "serve"}))
     hint = " (did you mean '" + *near + "'?)";
   std::cerr << "triage: unknown command '" << command << "'" << hint
             << "\nTry 'triage --help' for the commands.\n";

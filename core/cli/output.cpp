@@ -33,7 +33,8 @@ std::size_t terminal_width() {
   return 80;
 }
 
-// The locale's character set is UTF-8 (LC_ALL, else LC_CTYPE, else LANG).
+}  // namespace
+
 bool locale_is_utf8() {
   for (const char* name : {"LC_ALL", "LC_CTYPE", "LANG"}) {
     const char* value = std::getenv(name);
@@ -44,8 +45,6 @@ bool locale_is_utf8() {
   }
   return false;  // the C locale
 }
-
-}  // namespace
 
 void add_output_options(po::options_description& desc, OutputOptions& output) {
   desc.add_options()("format,f", po::value(&output.format_name)->value_name("FORMAT"),

@@ -61,4 +61,8 @@ bool wants_nagios(const std::vector<std::string>& args);
 int with_nagios_fallback(const std::vector<std::string>& args,
                          int (*command)(const std::vector<std::string>&));
 
+// The locale's character set is UTF-8 (LC_ALL, else LC_CTYPE, else LANG):
+// the text views use UTF-8 marks then, ASCII otherwise.
+bool locale_is_utf8();
+
 }  // namespace triage::cli

@@ -13,6 +13,7 @@
 
 #include "triage/core/descendants.hpp"
 #include "triage/core/duration.hpp"
+#include "triage/core/history.hpp"
 #include "triage/core/report.hpp"
 
 namespace triage::cli {
@@ -30,7 +31,69 @@ void on_signal(int) {
   if (g_interrupted.exchange(true)) _exit(130);  // a second signal: leave at once
 }
 
+// Records the report where --history or the config's `history:` says, if
+// anywhere. False when it could not be: said on stderr, naming the file.
+bool record_history(const nlohmann::ordered_json& report, const core::Config& config,
+                    const RunFlags& flags) {
+  if (flags.history_file.empty() && !config.history) return true;
+  const auto file = core::choose_history_path(flags.history_file, &config);
+  auto keep = flags.keep;
+  if (!keep && config.history) keep = config.history->keep;
+  try {
+    core::History history(file);
+    const auto id = history.record(report, keep);
+    spdlog::debug("recorded run {} in history {}", id, file.string());
+    return true;
+  } catch (const core::HistoryError& e) {
+    spdlog::error("{} (the report was written; this run is not in the history)", e.what());
+    return false;
+  }
+}
+
 }  // namespace
+
+std::optional<std::filesystem::path> history_to_read(const std::string& history_file,
+                                                     const std::string& config_path) {
+  std::optional<core::Config> config;
+  if (!config_path.empty()) {
+    try {
+      config = load_config_or_default(config_path);
+    } catch (const core::ConfigError& e) {
+      std::cerr << "triage: config error: " << e.what() << "\n";
+      return std::nullopt;
+    }
+  }
+  return core::choose_history_path(history_file, config ? &*config : nullptr);
+}
+
+void add_history_flags(po::options_description& desc, RunFlags& flags) {
+  desc.add_options()("history", po::value(&flags.history_file)->value_name("FILE"),
+                     "record the run in this SQLite history database (created 0600 when "
+                     "missing; default: the config's history:, else not recorded)")(
+      "keep", po::value(&flags.keep_text)->value_name("DURATION"),
+      "with a history: remove runs that started longer ago than this (e.g. 30d, 2w, 12h), "
+      "in the same transaction as the record");
+}
+
+std::optional<int> check_history_flags(const std::string& command, RunFlags& flags,
+                                       const core::Config* config,
+                                       const po::options_description& desc) {
+  if (!flags.keep_text.empty() && !flags.keep) {
+    flags.keep = core::parse_age(flags.keep_text);
+    if (!flags.keep)
+      return usage_error(command,
+                         "--keep '" + flags.keep_text +
+                             "' is not a retention (a positive duration of at most 100 years, "
+                             "e.g. 30d, 2w, 12h)",
+                         desc);
+  }
+  if (config != nullptr && flags.keep && flags.history_file.empty() && !config->history)
+    return usage_error(command,
+                       "--keep prunes a history: give --history FILE too (or history: in the "
+                       "config)",
+                       desc);
+  return std::nullopt;
+}
 
 void add_run_flags(po::options_description& desc, RunFlags& flags) {
   desc.add_options()("jobs,j", po::value(&flags.jobs)->value_name("N"),
@@ -110,6 +173,11 @@ int execute_run(core::Config& config, PluginSetup& plugins, const RunFlags& flag
   int code = core::report_exit_code(report);
   const bool run_interrupted = g_interrupted.load();
   if (write_report(report, output, common, &g_interrupted) != 0) code = kExitSoftware;
+  // After the report is out: a history that is locked, corrupt or
+  // read-only delays or fails only the record, never the report.
+  // Nagios reads only 0..3: it keeps the report's status (stderr says why).
+  if (!record_history(report, config, flags) && output.stdout_format != core::Format::nagios)
+    code = kExitSoftware;
   if (g_interrupted.load()) {
     std::cerr << (run_interrupted ? "triage: interrupted; the report is partial\n"
                                   : "triage: interrupted while writing the report\n");

@@ -29,7 +29,7 @@ _triage()
     _init_completion -s || return
 
     # Options that take a value: their value is not a command or argument.
-    local with_value='-c|--config|--only|--tag|-f|--format|-o|--output|-j|--jobs|--isolation|--deadline|--timeout|--color|--plugin-dir|--log-format|-p|--param|--warning|--critical|-d|--dir|--params|--memory-limit-mb'
+    local with_value='-c|--config|--only|--tag|-f|--format|-o|--output|-j|--jobs|--isolation|--deadline|--timeout|--color|--plugin-dir|--log-format|-p|--param|--warning|--critical|-d|--dir|--params|--memory-limit-mb|--history|--keep|--check|--since|--limit|--min-change|--interval|--listen|--token-file|--max-lines'
 
     # Find the command, the subcommand of `plugin`, and how many positional
     # arguments come before the word being completed.
@@ -76,8 +76,12 @@ _triage()
             [[ $cur == - ]] && COMPREPLY=(-) # -c - reads the config from stdin
             return
             ;;
-        -o | --output | --params)
+        -o | --output | --params | --token-file)
             _filedir
+            return
+            ;;
+        --history)
+            _filedir '@(db|sqlite|sqlite3)'
             return
             ;;
         --plugin-dir | -d | --dir)
@@ -85,7 +89,8 @@ _triage()
             return
             ;;
         --only | --tag | -j | --jobs | --deadline | --timeout | -p | --param | --warning | \
-            --critical | --memory-limit-mb)
+            --critical | --memory-limit-mb | --keep | --check | --since | --limit | --min-change | \
+            --interval | --listen | --max-lines)
             return
             ;;
     esac
@@ -99,12 +104,25 @@ _triage()
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W '--help --version' -- "$cur"))
             else
-                COMPREPLY=($(compgen -W 'run check report list plugins plugin' -- "$cur"))
+                COMPREPLY=($(compgen -W 'run check report list plugins plugin history diff serve' -- "$cur"))
             fi
             return
             ;;
         run)
-            opts="-c --config --only --tag $output -j --jobs --isolation --deadline --timeout $common"
+            opts="-c --config --only --tag $output -j --jobs --isolation --deadline --timeout --history --keep $common"
+            ;;
+        history)
+            opts="--check --since --limit -f --format --history -c --config $common"
+            ;;
+        diff)
+            if [[ $cur != -* ]]; then
+                ((npos < 2)) && _filedir json # a saved report, or a run number
+                return
+            fi
+            opts="--min-change --max-lines -f --format --history -c --config $common"
+            ;;
+        serve)
+            opts="-c --config --interval --listen --history --no-history --keep --token-file -j --jobs --isolation --deadline --timeout $common"
             ;;
         check)
             if [[ $cur != -* ]]; then

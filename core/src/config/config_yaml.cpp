@@ -7,6 +7,7 @@
 
 #include "triage/core/config.hpp"
 #include "triage/core/duration.hpp"
+#include "triage/core/history.hpp"
 #include "triage/core/lexical.hpp"
 #include "triage/core/secrets.hpp"
 
@@ -17,7 +18,7 @@ namespace {
 // Function-local statics: configs may be parsed during static initialisation.
 using Keys = std::vector<std::string>;
 const Keys& top_keys() {
-  static const Keys keys{"version", "defaults", "plugins", "checks"};
+  static const Keys keys{"version", "defaults", "plugins", "history", "checks"};
   return keys;
 }
 const Keys& defaults_keys() {
@@ -28,9 +29,13 @@ const Keys& plugin_keys() {
   static const Keys keys{"isolation", "memory_limit_mb"};
   return keys;
 }
+const Keys& history_keys() {
+  static const Keys keys{"path", "keep"};
+  return keys;
+}
 const Keys& check_keys() {
-  static const Keys keys{"id",      "plugin",     "type",   "tags",    "timeout",
-                         "retries", "depends_on", "params", "targets", "thresholds"};
+  static const Keys keys{"id",         "plugin", "type",    "tags",       "timeout", "retries",
+                         "depends_on", "params", "targets", "thresholds", "interval"};
   return keys;
 }
 const Keys& threshold_keys() {
@@ -310,6 +315,7 @@ RawCheck read_check(const Reader& r, const YAML::Node& node, const std::string& 
   }
   if (node["timeout"]) c.timeout = r.duration(node["timeout"], k + ".timeout");
   if (node["retries"]) c.retries = r.integer(node["retries"], k + ".retries", 0);
+  if (node["interval"]) c.interval = r.duration(node["interval"], k + ".interval");
   c.params_location = c.location;
   c.depends_on_location = c.location;
   if (node["depends_on"]) {
@@ -406,6 +412,42 @@ std::map<std::string, PluginSettings> read_plugins(const Reader& r, const YAML::
   return out;
 }
 
+// `history: FILE` or `history: {path: FILE, keep: 30d}` (docs/config.md).
+HistorySettings read_history(const Reader& r, const YAML::Node& node) {
+  HistorySettings h;
+  h.location = r.at(node);
+  if (!node.IsMap() && !node.IsScalar())
+    r.fail(node, "history",
+           "expected a file name or a mapping {path: FILE, keep: 30d}, got " + Reader::kind(node));
+  // Copied, never assigned: assigning a YAML::Node writes through to the node it refers to.
+  const YAML::Node path_node = node.IsMap() ? node["path"] : node;
+  if (node.IsMap()) {
+    r.only_keys(node, "history", history_keys());
+    if (const auto keep = node["keep"]) {
+      const auto text = r.string(keep, "history.keep");
+      h.keep = parse_age(text);
+      if (!h.keep)
+        r.fail(keep, "history.keep",
+               "'" + text +
+                   "' is not a retention (expected a positive duration of at most 100 years, "
+                   "e.g. 30d, 2w, 12h)");
+    }
+  }
+  if (path_node) {
+    const auto key = node.IsMap() ? "history.path" : "history";
+    const auto text = r.string(path_node, key);
+    if (text.empty()) r.fail(path_node, key, "must not be empty (a database file name)");
+    if (text.find('\0') != std::string::npos || escape_control(text) != text)
+      r.fail(path_node, key, "contains a control character");
+    const std::filesystem::path file(text);
+    // Relative to the config, as ${file:...} references are: the same config
+    // records to the same database whatever the working directory.
+    h.path = file.is_absolute() ? text
+                                : (std::filesystem::path(r.source()).parent_path() / file).string();
+  }
+  return h;
+}
+
 // Refuses dependency cycles, naming the cycle.
 void check_cycles(const Reader& r, const std::vector<RawCheck>& raws) {
   std::map<std::string, const RawCheck*> by_id;
@@ -473,6 +515,7 @@ static Config parse_config_node(const std::string& text, const std::string& sour
   config.path = source;
   if (root["defaults"]) config.defaults = read_defaults(r, root["defaults"]);
   if (root["plugins"]) config.plugins = read_plugins(r, root["plugins"]);
+  if (root["history"]) config.history = read_history(r, root["history"]);
   if (!root["checks"]) r.fail(root, "checks", "missing (expected a list of checks)");
   const auto& checks = root["checks"];
   if (!checks.IsSequence())

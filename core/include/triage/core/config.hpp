@@ -79,6 +79,9 @@ struct CheckSpec {
   std::vector<std::string> tags;
   std::chrono::milliseconds timeout{10'000};
   int retries = 0;
+  // `interval:` under `triage serve`: run this check only this often
+  // (docs/sweeps.md); nullopt: every sweep. `triage run` ignores it.
+  std::optional<std::chrono::milliseconds> interval;
   std::vector<std::string> depends_on;  // base ids
   nlohmann::ordered_json params = nlohmann::ordered_json::object();
   std::map<std::string, ThresholdSpec> thresholds;  // by metric name
@@ -117,9 +120,22 @@ struct PluginSettings {
   int memory_limit_mb = 0;  // RLIMIT_AS of the plugin's host process; 0: none
 };
 
+// Where `triage run` records its runs (docs/sweeps.md), from the config's
+// `history: FILE` or `history: {path: FILE, keep: 30d}`.
+struct HistorySettings {
+  // As written when absolute, else joined to the config file's folder; ""
+  // for the default database (kDefaultHistoryPath in history.hpp).
+  std::string path;
+  std::optional<std::chrono::seconds> keep;  // retention; nullopt: keep every run
+  SourceLocation location;                   // of the `history` key
+};
+
 struct Config {
   std::string path;  // file it came from; "" for the embedded default
   Defaults defaults;
+  // Set when the config has a `history:` key: every `triage run` of it is
+  // recorded there.
+  std::optional<HistorySettings> history;
   std::map<std::string, PluginSettings> plugins;  // by plugin name
   std::vector<CheckSpec> checks;
   // The values substituted from ${env:...} and ${file:...} references (by

@@ -14,12 +14,28 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "triage/core/config.hpp"
 
 namespace triage::core {
 
 // The default database of `triage serve` and the commands that read history.
 inline constexpr const char* kDefaultHistoryPath = "/var/lib/triage/history.db";
+
+// The schema version this triage writes (PRAGMA user_version). A database
+// with a higher one was made by a newer triage and is refused, never
+// rewritten.
+inline constexpr int kHistorySchemaVersion = 1;
+
+// How long a write waits for another writer (another sweep, a `triage run
+// --history` at the same time) before it gives up with "locked". A record
+// is one short transaction: 5 s is hundreds of them.
+inline constexpr std::chrono::milliseconds kHistoryBusyTimeout{5000};
+
+// Bounds of the reading side: `--limit` at most this many runs or points.
+inline constexpr std::size_t kMaxHistoryLimit = 100'000;
 
 // A database that cannot be opened, migrated, read or written: the message
 // names the file and says what to do (locked by another process, corrupt,
@@ -31,38 +47,48 @@ class HistoryError : public std::runtime_error {
 
 // One recorded run, as `triage history` lists them.
 struct RunSummary {
-  std::int64_t id = 0;         // the database's run number, increasing
-  std::string run_id;          // the report's run.id (32 hex digits)
-  std::string started_at;      // ISO 8601 UTC, as in the report
+  std::int64_t id = 0;     // the database's run number, increasing, never reused
+  std::string run_id;      // the report's run.id (32 hex digits)
+  std::string started_at;  // ISO 8601 UTC, as in the report
   double duration_s = 0;
-  std::string status;          // ok, warning, critical, unknown
+  std::string status;  // ok, warning, critical, unknown
+  bool partial = false;
   std::string host;
-  std::string config_path;
-  nlohmann::json counts;       // {"ok":N,"warning":N,...} as the report's summary
+  std::string config_path;  // "" for the built-in default
+  nlohmann::json counts;    // {"ok":N,"warning":N,...} as the report's summary
 };
 
 // One check in one run, for a check's timeline.
 struct CheckPoint {
-  std::int64_t run = 0;        // RunSummary::id
-  std::string started_at;      // the run's
+  std::int64_t run = 0;    // RunSummary::id
+  std::string started_at;  // the run's
   std::string status;
   std::string summary;
+  std::string error;  // "" when none
   double duration_ms = 0;
-  nlohmann::json metrics;      // {"name": value, ...}
+  nlohmann::json metrics;  // {"name": value, ...}
 };
 
 class History {
  public:
-  // Opens (creating it and its folder's file, not the folder) and migrates
-  // the database. Throws HistoryError.
-  explicit History(const std::filesystem::path& file);
+  // create: the file is made when missing (mode 0600, never through a
+  // symbolic link; its folder must exist). open_existing: a missing file is
+  // a HistoryError ("no history at FILE"), for the commands that only read.
+  enum class Open { create, open_existing };
+
+  // Opens and migrates the database. Throws HistoryError.
+  explicit History(const std::filesystem::path& file, Open mode = Open::create,
+                   std::chrono::milliseconds busy_timeout = kHistoryBusyTimeout);
   ~History();
   History(History&&) noexcept;
   History& operator=(History&&) noexcept;
 
   // Records a report (docs/report.schema.json) in one transaction, and in
-  // the same transaction removes the runs older than `keep` when given.
-  // Returns the run's id. Throws HistoryError.
+  // the same transaction removes the runs that started more than `keep`
+  // before now (never the run just recorded) when given. A report already
+  // recorded (same run.id) is not recorded twice: its id is returned.
+  // Returns the run's id. Throws HistoryError (a document that is not a
+  // report included).
   std::int64_t record(const nlohmann::ordered_json& report,
                       std::optional<std::chrono::seconds> keep = std::nullopt);
 
@@ -89,5 +115,15 @@ class History {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// An age for --keep, --since and the config's history.keep: a duration as
+// parse_duration reads it ("90s", "12h") or whole days ("30d") or weeks
+// ("2w"); nullopt when text is none of these, is 0, or is more than 100
+// years.
+std::optional<std::chrono::seconds> parse_age(std::string_view text);
+
+// The history file a command uses: --history when given, else the config's
+// `history:` when a config is given and sets one, else kDefaultHistoryPath.
+std::filesystem::path choose_history_path(const std::string& flag, const Config* config);
 
 }  // namespace triage::core
