@@ -15,7 +15,7 @@ std::vector<std::size_t> Schedule::due(const Config& config, Clock::time_point n
   for (std::size_t i = 0; i < config.checks.size(); ++i) {
     const auto& check = config.checks[i];
     by_base[check.base_id].push_back(i);
-    const auto own = interval_of(check);
+    const auto& own = check.interval;  // the check's own `interval:`, if any
     const auto last = last_started_.find(check.id);
     // Half a tick of slack: with jitter, "15 minutes since" can fall a few
     // seconds after a tick; waiting a whole further tick would be worse.

@@ -27,17 +27,6 @@ using Clock = std::chrono::steady_clock;
 // interval, earlier or later.
 inline constexpr double kJitterFraction = 0.1;
 
-// A check's own `interval:` (docs/config.md), when the config gives one.
-// Written against the config as it is: a CheckSpec without the field gives
-// nullopt, so every check runs every sweep.
-template <class Spec>
-std::optional<std::chrono::milliseconds> interval_of(const Spec& spec) {
-  if constexpr (requires { spec.interval; })
-    return spec.interval;
-  else
-    return std::nullopt;
-}
-
 class Schedule {
  public:
   explicit Schedule(std::chrono::milliseconds interval,
