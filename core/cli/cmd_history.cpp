@@ -108,9 +108,11 @@ void print_runs(const std::string& file, const std::vector<core::RunSummary>& ru
 std::string metrics_text(const nlohmann::json& metrics) {
   std::string out;
   for (const auto& [name, value] : metrics.items()) {
-    std::ostringstream v;
-    v << value.get<double>();
-    out += (out.empty() ? "" : " ") + shown(name) + "=" + v.str();
+    // Up to 12 significant digits: a byte count stays a whole number
+    // (74701099008, not 7.47011e+10).
+    char v[32];
+    std::snprintf(v, sizeof v, "%.12g", value.get<double>());
+    out += (out.empty() ? "" : " ") + shown(name) + "=" + v;
   }
   return out;
 }
@@ -159,7 +161,9 @@ void print_timeline(const std::string& file, const std::string& check,
     std::cout << rpad(std::to_string(p.run), 5) << "  " << pad(shown(p.started_at), 26)
               << pad(shown(p.status), 10) << pad(change, 17)
               << rpad(seconds(p.duration_ms / 1000.0), 10) << "  "
-              << shown(p.error.empty() ? p.summary : p.summary + " (" + p.error + ")") << "\n";
+              << shown(p.error.empty() || p.error == p.summary ? p.summary
+                                                               : p.summary + " (" + p.error + ")")
+              << "\n";
     if (!p.metrics.empty())
       std::cout << std::string(5 + 2 + 26 + 10 + 17 + 10 + 2, ' ') << metrics_text(p.metrics)
                 << "\n";
