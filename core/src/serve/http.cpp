@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <charconv>
+#include <chrono>
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
@@ -211,6 +212,10 @@ bool HttpServer::start(const Listen& listen, std::string& error) {
     return false;
   }
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  // cpp-httplib's stop() does nothing until listen_after_bind has started,
+  // and a stop() before then would leave join() waiting on accept() for
+  // ever (a SIGTERM right after start): wait for the server's own word.
+  while (!impl_->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return true;
 }
 
