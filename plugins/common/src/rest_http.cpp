@@ -194,6 +194,18 @@ std::optional<double> retry_after_seconds(const HttpResponse& r) {
   return delta > 0 ? delta : 0.0;
 }
 
+bool wait_for_retry(const Context& ctx, std::chrono::milliseconds wait) {
+  using std::chrono::steady_clock;
+  if (wait + std::chrono::milliseconds(200) >= ctx.remaining()) return false;
+  const auto until = steady_clock::now() + wait;
+  while (steady_clock::now() < until) {
+    if (ctx.cancelled()) return false;
+    std::this_thread::sleep_for(std::min<steady_clock::duration>(std::chrono::milliseconds(50),
+                                                                 until - steady_clock::now()));
+  }
+  return true;
+}
+
 HttpResponse perform_with_retry(const HttpRequest& request, const HttpAuth& auth,
                                 const Context& ctx, int max_retries) {
   for (int attempt = 0;; ++attempt) {
@@ -204,15 +216,8 @@ HttpResponse perform_with_retry(const HttpRequest& request, const HttpAuth& auth
         (r.status == 429 || (r.status == 503 && !r.header("retry-after").empty()));
     if (!throttled || attempt >= max_retries) return r;
     const double wait_s = retry_after_seconds(r).value_or(1.0);
-    // Waiting only makes sense when a retry still fits before the deadline.
-    const auto wait = std::chrono::milliseconds(static_cast<long long>(wait_s * 1000));
-    if (wait + std::chrono::milliseconds(200) >= ctx.remaining()) return r;
-    const auto until = std::chrono::steady_clock::now() + wait;
-    while (std::chrono::steady_clock::now() < until) {
-      if (ctx.cancelled()) return r;
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-          std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
-    }
+    if (!wait_for_retry(ctx, std::chrono::milliseconds(static_cast<long long>(wait_s * 1000))))
+      return r;
   }
 }
 

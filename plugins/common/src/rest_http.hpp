@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,6 +70,11 @@ HttpResponse perform(const HttpRequest& request, const HttpAuth& auth, const Con
 // Seconds a Retry-After header asks to wait (delta-seconds or an HTTP-date),
 // nullopt when absent or unreadable; never negative.
 std::optional<double> retry_after_seconds(const HttpResponse& response);
+
+// Waits `wait` before a retry: only when the retry still fits before the
+// check's deadline (with 200 ms to spare), returning early on a cancel.
+// False when the caller should give up and report what it has instead.
+bool wait_for_retry(const Context& ctx, std::chrono::milliseconds wait);
 
 // perform(), and when the answer is 429 Too Many Requests (or 503 with a
 // Retry-After), waits what Retry-After asks (1 s when it says nothing) and

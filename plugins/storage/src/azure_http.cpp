@@ -1,5 +1,7 @@
 #include "azure_http.hpp"
 
+#include "rest_http.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -175,7 +177,6 @@ double retry_after_seconds(std::string_view text) {
 
 HttpResponse perform_with_retry(const HttpRequest& request, const TransportOptions& options,
                                 const Context& ctx, int max_retries) {
-  using std::chrono::steady_clock;
   for (int attempt = 0;; ++attempt) {
     HttpResponse r = perform(request, options, ctx);
     r.retries = attempt;
@@ -183,14 +184,7 @@ HttpResponse perform_with_retry(const HttpRequest& request, const TransportOptio
     if (!throttled || attempt >= max_retries) return r;
     const auto wait = std::chrono::milliseconds(
         static_cast<long long>(retry_after_seconds(r.retry_after) * 1000));
-    // Waiting only makes sense when a retry still fits before the deadline.
-    if (wait + std::chrono::milliseconds(200) >= ctx.remaining()) return r;
-    const auto until = steady_clock::now() + wait;
-    while (steady_clock::now() < until) {
-      if (ctx.cancelled()) return r;
-      std::this_thread::sleep_for(std::min<steady_clock::duration>(std::chrono::milliseconds(50),
-                                                                   until - steady_clock::now()));
-    }
+    if (!rest::wait_for_retry(ctx, wait)) return r;
   }
 }
 
