@@ -55,11 +55,8 @@ Examples:
 )";
 
 constexpr int kExitWorse = 1;
-constexpr int kExitDataErr = 65;  // EX_DATAERR
 constexpr int kExitNoInput = 66;  // EX_NOINPUT
 constexpr int kExitIoErr = 74;    // EX_IOERR
-// As `triage report`: a report of 100,000 checks is well under this.
-constexpr std::size_t kMaxReportBytes = 512u << 20;
 // A run number has at most this many digits (an int64 has 19).
 constexpr std::size_t kMaxRunDigits = 18;
 constexpr double kMaxMinChangePercent = 100'000;
@@ -99,43 +96,10 @@ std::optional<double> parse_percent(std::string text) {
 
 // A saved report, read and checked as `triage report` does.
 nlohmann::ordered_json read_report_file(const std::string& file) {
-  std::string text;
-  const std::string name = file == "-" ? "standard input" : shown(file);
-  if (file == "-") {
-    std::ostringstream in;
-    in << std::cin.rdbuf();
-    text = in.str();
-  } else {
-    std::error_code ec;
-    if (std::filesystem::is_directory(file, ec)) {
-      std::cerr << "triage diff: " << name << " is a folder, not a report\n";
-      throw Stop{kExitNoInput};
-    }
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      std::cerr << "triage diff: cannot read " << name << " ("
-                << std::generic_category().message(errno)
-                << "); give a JSON report (triage run -o FILE.json) or a run number\n";
-      throw Stop{kExitNoInput};
-    }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    text = buffer.str();
-  }
-  if (text.size() > kMaxReportBytes) {
-    std::cerr << "triage diff: " << name << " is larger than 512 MiB: not a triage report\n";
-    throw Stop{kExitDataErr};
-  }
-  try {
-    auto report = nlohmann::ordered_json::parse(text);
-    core::check_report_shape(report);
-    return report;
-  } catch (const nlohmann::json::parse_error& e) {
-    std::cerr << "triage diff: " << name << " is not JSON (byte " << e.byte << ")\n";
-  } catch (const std::exception& e) {
-    std::cerr << "triage diff: " << name << " is not a triage report: " << shown(e.what()) << "\n";
-  }
-  throw Stop{kExitDataErr};
+  auto saved = read_saved_report("diff", file,
+                                 "; give a JSON report (triage run -o FILE.json) or a run number");
+  if (saved.exit_code != 0) throw Stop{saved.exit_code};
+  return std::move(saved.report);
 }
 
 // The history database, opened on first use (a diff of two files needs none).

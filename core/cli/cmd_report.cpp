@@ -27,9 +27,6 @@ Examples:
 )";
 
 constexpr int kExitDataErr = 65;  // EX_DATAERR
-constexpr int kExitNoInput = 66;  // EX_NOINPUT
-// A report of 100,000 checks is well under this; a bigger file is not one.
-constexpr std::size_t kMaxReportBytes = 512u << 20;
 
 // The command; cmd_report below checks that what it printed reached stdout.
 int report_command(const std::vector<std::string>& args) {
@@ -46,42 +43,9 @@ int report_command(const std::vector<std::string>& args) {
   if (auto stop = check_output_options("report", output, desc)) return *stop;
   setup_logging(common);
 
-  std::string text;
-  if (file == "-") {
-    std::ostringstream in;
-    in << std::cin.rdbuf();
-    text = in.str();
-  } else {
-    std::error_code ec;
-    if (std::filesystem::is_directory(file, ec)) {
-      std::cerr << "triage report: " << file << " is a folder, not a report\n";
-      return kExitNoInput;
-    }
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      std::cerr << "triage report: cannot read " << file << " ("
-                << std::generic_category().message(errno) << ")\n";
-      return kExitNoInput;
-    }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    text = buffer.str();
-  }
-  if (text.size() > kMaxReportBytes) {
-    std::cerr << "triage report: " << file << " is larger than 512 MiB: not a triage report\n";
-    return kExitDataErr;
-  }
-  nlohmann::ordered_json report;
-  try {
-    report = nlohmann::ordered_json::parse(text);
-    core::check_report_shape(report);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::cerr << "triage report: " << file << " is not JSON (byte " << e.byte << ")\n";
-    return kExitDataErr;
-  } catch (const std::exception& e) {
-    std::cerr << "triage report: " << file << " is not a triage report: " << e.what() << "\n";
-    return kExitDataErr;
-  }
+  auto saved = read_saved_report("report", file);
+  if (saved.exit_code != 0) return saved.exit_code;
+  const auto& report = saved.report;
   int code = 0;
   try {
     code = write_report(report, output, common);

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -247,6 +248,51 @@ int with_nagios_fallback(const std::vector<std::string>& args,
   if (why.empty()) why = "exit code " + std::to_string(code);
   std::cout << core::nagios_unknown_line(why);
   return finish_stdout(3);
+}
+
+SavedReport read_saved_report(const std::string& command, const std::string& file,
+                              const std::string& cannot_read_hint) {
+  constexpr int kExitDataErr = 65;  // EX_DATAERR
+  constexpr int kExitNoInput = 66;  // EX_NOINPUT
+  // A report of 100,000 checks is well under this; a bigger file is not one.
+  constexpr std::size_t kMaxReportBytes = 512u << 20;
+  const std::string name = file == "-" ? "standard input" : core::escape_control(file);
+  const std::string said = "triage " + command + ": " + name;
+  std::string text;
+  if (file == "-") {
+    std::ostringstream in;
+    in << std::cin.rdbuf();
+    text = in.str();
+  } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec)) {
+      std::cerr << said << " is a folder, not a report\n";
+      return {{}, kExitNoInput};
+    }
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::cerr << "triage " << command << ": cannot read " << name << " ("
+                << std::generic_category().message(errno) << ")" << cannot_read_hint << "\n";
+      return {{}, kExitNoInput};
+    }
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    text = buffer.str();
+  }
+  if (text.size() > kMaxReportBytes) {
+    std::cerr << said << " is larger than 512 MiB: not a triage report\n";
+    return {{}, kExitDataErr};
+  }
+  try {
+    auto report = nlohmann::ordered_json::parse(text);
+    core::check_report_shape(report);
+    return {std::move(report), 0};
+  } catch (const nlohmann::json::parse_error& e) {
+    std::cerr << said << " is not JSON (byte " << e.byte << ")\n";
+  } catch (const std::exception& e) {
+    std::cerr << said << " is not a triage report: " << core::escape_control(e.what()) << "\n";
+  }
+  return {{}, kExitDataErr};
 }
 
 }  // namespace triage::cli

@@ -65,4 +65,18 @@ int with_nagios_fallback(const std::vector<std::string>& args,
 // the text views use UTF-8 marks then, ASCII otherwise.
 bool locale_is_utf8();
 
+// A saved JSON report (`triage run -o FILE.json`), as `triage report` and
+// `triage diff` read one: FILE, or standard input for '-', at most 512 MiB,
+// checked with core::check_report_shape. On failure exit_code says how to
+// stop (66 unreadable or a folder, 65 too big, not JSON or not a report)
+// and stderr has said why, as "triage COMMAND: NAME ...", the name and the
+// parser's words cleaned for the terminal; `cannot_read_hint` ends the
+// "cannot read" line.
+struct SavedReport {
+  nlohmann::ordered_json report;
+  int exit_code = 0;  // 0: report holds it
+};
+SavedReport read_saved_report(const std::string& command, const std::string& file,
+                              const std::string& cannot_read_hint = "");
+
 }  // namespace triage::cli
